@@ -35,11 +35,19 @@ async def sync_if_changed(
     tree: app_commands.CommandTree, state_file: Path, guild_ids: Sequence[int]
 ) -> bool:
     fingerprint = tree_fingerprint(tree) + ":" + ",".join(map(str, guild_ids))
-    if state_file.exists() and state_file.read_text().strip() == fingerprint:
+    if _read(state_file) == fingerprint:
         log.info("slash commands unchanged since the last sync")
         return False
     count = await sync_commands(tree, guild_ids)
-    state_file.parent.mkdir(parents=True, exist_ok=True)
-    state_file.write_text(fingerprint)
+    _write(state_file, fingerprint)
     log.info("synced %d slash commands", count)
     return True
+
+
+def _read(path: Path) -> str | None:
+    return path.read_text().strip() if path.exists() else None
+
+
+def _write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)

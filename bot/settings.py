@@ -104,7 +104,7 @@ def ensure_config_file(path: Path, example: Path) -> bool:
 
 
 def load_settings(path: Path | None, environ: Mapping[str, str] | None = None) -> Settings:
-    """Read `path` (if given and present) and the environment; raise SettingsError on any problem."""
+    """Read `path` (if present) and the environment; raise SettingsError on any problem."""
     env = os.environ if environ is None else environ
     raw: dict[str, Any] = {}
     if path is not None and path.exists():
