@@ -79,7 +79,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def describe(settings: Settings, path: Path) -> str:
-    from storage.engine import backend_name, redact_url
+    from storage.urls import backend_name, redact_url
 
     source = str(path) if path.exists() else "built-in defaults (no config file)"
     lines = [

@@ -10,8 +10,9 @@ import discord
 from bot.client import CoachBot
 from bot.services import Services
 from bot.settings import Settings
-from storage.engine import create_engine, redact_url
+from storage.engine import create_engine
 from storage.migrate import migrate
+from storage.urls import redact_url
 
 log = logging.getLogger(__name__)
 

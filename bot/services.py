@@ -10,8 +10,8 @@ from importlib.metadata import PackageNotFoundError, version
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from bot.settings import Settings
-from storage.engine import backend_name
 from storage.uow import UnitOfWork
+from storage.urls import backend_name
 
 Clock = Callable[[], datetime]
 

@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///data/coachbot.db"
-SUPPORTED_DB_PREFIXES = ("sqlite+aiosqlite://", "postgresql+asyncpg://")
+from storage.urls import DEFAULT_DATABASE_URL, normalise_url, redact_url
+
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 
@@ -146,12 +146,15 @@ def _build(raw: dict[str, Any], env: Mapping[str, str], *, source: str) -> Setti
 
     db_url = env.get("DATABASE_URL") or get("database", "url", DEFAULT_DATABASE_URL)
     db_key = "DATABASE_URL" if env.get("DATABASE_URL") else "database.url"
-    if not isinstance(db_url, str) or not db_url.startswith(SUPPORTED_DB_PREFIXES):
-        shown = _redact_url(db_url) if isinstance(db_url, str) else db_url
+    if not isinstance(db_url, str):
+        raise err(db_key, "must be a database URL", db_url)
+    try:
+        db_url = normalise_url(db_url).render_as_string(hide_password=False)
+    except Exception:
         raise SettingsError(
-            f"{source}: {db_key} must start with sqlite+aiosqlite:// or "
-            f"postgresql+asyncpg:// (got {shown!r})"
-        )
+            f"{source}: {db_key} must be a sqlite+aiosqlite:// or postgresql+asyncpg:// URL "
+            f"(got {_shown_url(db_url)!r})"
+        ) from None
 
     host = get("web", "host", "127.0.0.1")
     if not isinstance(host, str) or not host:
@@ -219,8 +222,8 @@ def _is_http_url(value: Any) -> bool:
     return parts.scheme in ("http", "https") and bool(parts.netloc)
 
 
-def _redact_url(url: str) -> str:
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    return url.replace(f":{parts.password}@", ":********@", 1)
+def _shown_url(url: str) -> str:
+    try:
+        return redact_url(url)
+    except Exception:
+        return url.split(":", 1)[0] + ":..."
