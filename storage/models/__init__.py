@@ -1,0 +1,44 @@
+"""Every Coachbot table. Importing this package registers them all on ``Base.metadata``."""
+
+from storage.models.base import NAMING_CONVENTION, Base
+from storage.models.bookings import (
+    EXCLUSION_CONSTRAINT_NAME,
+    Booking,
+    BookingStatusChange,
+    group_slot_key,
+    solo_slot_key,
+)
+from storage.models.coaches import AvailabilityWindow, Coach, DateOverride, Schedule
+from storage.models.guilds import AuditEntry, CoachGrant, GuildSettings
+from storage.models.offerings import Offering, OfferingAddon, OfferingQuestion
+from storage.models.payments import Payment, ProcessedWebhookEvent, Refund
+from storage.models.session_content import Material, Rating
+from storage.models.side_effects import ProvisioningStep, Reminder, RoleGrant
+
+__all__ = [
+    "EXCLUSION_CONSTRAINT_NAME",
+    "NAMING_CONVENTION",
+    "AuditEntry",
+    "AvailabilityWindow",
+    "Base",
+    "Booking",
+    "BookingStatusChange",
+    "Coach",
+    "CoachGrant",
+    "DateOverride",
+    "GuildSettings",
+    "Material",
+    "Offering",
+    "OfferingAddon",
+    "OfferingQuestion",
+    "Payment",
+    "ProcessedWebhookEvent",
+    "ProvisioningStep",
+    "Rating",
+    "Refund",
+    "Reminder",
+    "RoleGrant",
+    "Schedule",
+    "group_slot_key",
+    "solo_slot_key",
+]

@@ -1,0 +1,95 @@
+"""The unit of work: one transaction, the repositories that share it, commit or roll back."""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Self
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from storage.engine import SQLITE_BEGIN_OPTION
+from storage.repositories import (
+    AuditRepository,
+    BookingRepository,
+    CoachRepository,
+    GuildSettingsRepository,
+    WebhookEventRepository,
+)
+
+
+def make_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Sessions for :class:`UnitOfWork`; objects stay readable after commit (no lazy reloads)."""
+    return async_sessionmaker(engine, expire_on_commit=False)
+
+
+class UnitOfWork:
+    """``async with UnitOfWork(factory) as uow: ...; await uow.commit()``.
+
+    Everything done through the repositories is one transaction: it is written by
+    :meth:`commit` and rolled back when the block exits without committing (or raises).
+
+    ``immediate=True`` on SQLite starts the transaction with ``BEGIN IMMEDIATE`` on entry, so
+    units of work that check-then-write (booking a slot) run one after another. PostgreSQL
+    ignores it; lock there with ``uow.bookings.lock_coach(coach_id)``, with the exclusion
+    constraint as the final guard.
+    """
+
+    guild_settings: GuildSettingsRepository
+    coaches: CoachRepository
+    audit: AuditRepository
+    webhook_events: WebhookEventRepository
+    bookings: BookingRepository
+
+    def __init__(
+        self, session_factory: async_sessionmaker[AsyncSession], *, immediate: bool = False
+    ) -> None:
+        self._session_factory = session_factory
+        self._immediate = immediate
+        self._session: AsyncSession | None = None
+
+    @property
+    def session(self) -> AsyncSession:
+        """The session of this unit of work (only inside ``async with``)."""
+        if self._session is None:
+            raise RuntimeError("UnitOfWork used outside its 'async with' block")
+        return self._session
+
+    async def __aenter__(self) -> Self:
+        if self._session is not None:
+            raise RuntimeError("a UnitOfWork can only be entered once")
+        session = self._open_session()
+        self._session = session
+        self.guild_settings = GuildSettingsRepository(session)
+        self.coaches = CoachRepository(session)
+        self.audit = AuditRepository(session)
+        self.webhook_events = WebhookEventRepository(session)
+        self.bookings = BookingRepository(session)
+        if self._immediate:
+            try:
+                await session.connection()  # BEGIN (IMMEDIATE) now, not at the first query
+            except BaseException:
+                await session.close()
+                raise
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        # Closing rolls back whatever was not committed and returns the connection.
+        await self.session.close()
+
+    async def commit(self) -> None:
+        await self.session.commit()
+
+    async def rollback(self) -> None:
+        await self.session.rollback()
+
+    def _open_session(self) -> AsyncSession:
+        bind = self._session_factory.kw.get("bind")
+        if self._immediate and isinstance(bind, AsyncEngine) and bind.dialect.name == "sqlite":
+            immediate_bind = bind.execution_options(**{SQLITE_BEGIN_OPTION: "IMMEDIATE"})
+            return self._session_factory(bind=immediate_bind)
+        return self._session_factory()
