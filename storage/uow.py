@@ -11,8 +11,11 @@ from storage.engine import SQLITE_BEGIN_OPTION
 from storage.repositories import (
     AuditRepository,
     BookingRepository,
+    CoachGrantRepository,
     CoachRepository,
     GuildSettingsRepository,
+    OfferingRepository,
+    ScheduleRepository,
     WebhookEventRepository,
 )
 
@@ -39,6 +42,9 @@ class UnitOfWork:
     audit: AuditRepository
     webhook_events: WebhookEventRepository
     bookings: BookingRepository
+    coach_grants: CoachGrantRepository
+    schedules: ScheduleRepository
+    offerings: OfferingRepository
 
     def __init__(
         self, session_factory: async_sessionmaker[AsyncSession], *, immediate: bool = False
@@ -64,6 +70,9 @@ class UnitOfWork:
         self.audit = AuditRepository(session)
         self.webhook_events = WebhookEventRepository(session)
         self.bookings = BookingRepository(session)
+        self.coach_grants = CoachGrantRepository(session)
+        self.schedules = ScheduleRepository(session)
+        self.offerings = OfferingRepository(session)
         if self._immediate:
             try:
                 await session.connection()  # BEGIN (IMMEDIATE) now, not at the first query

@@ -24,6 +24,13 @@ class CoachRepository:
         await self._session.flush()
         return coach
 
+    async def create(self, *, guild_id: int, user_id: int, display_name: str,
+                     timezone: str = "UTC", avatar_url: str | None = None) -> Coach:
+        """A new coach profile with defaults for everything the coach fills in later."""
+        return await self.add(Coach(guild_id=guild_id, user_id=user_id,
+                                    display_name=display_name, timezone=timezone,
+                                    avatar_url=avatar_url))
+
     async def list_for_guild(self, guild_id: int) -> list[Coach]:
         """Every coach of a server, by display name."""
         statement = (
