@@ -7,10 +7,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.settings import Settings
-from storage.uow import UnitOfWork
+from storage.uow import UnitOfWork, make_session_factory
 from storage.urls import backend_name
 
 Clock = Callable[[], datetime]
@@ -32,13 +32,14 @@ class Services:
     settings: Settings
     engine: AsyncEngine
     clock: Clock = utc_now
-    sessionmaker: async_sessionmaker = field(init=False)
+    sessionmaker: async_sessionmaker[AsyncSession] = field(init=False)
 
     def __post_init__(self) -> None:
-        self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
+        self.sessionmaker = make_session_factory(self.engine)
 
-    def uow(self) -> UnitOfWork:
-        return UnitOfWork(self.sessionmaker)
+    def uow(self, *, immediate: bool = False) -> UnitOfWork:
+        """A new unit of work; `immediate` serialises check-then-write work on SQLite."""
+        return UnitOfWork(self.sessionmaker, immediate=immediate)
 
     @property
     def database_backend(self) -> str:

@@ -1,3 +1,7 @@
 """Project-wide pytest configuration: registers the shared fixture plugins."""
 
-pytest_plugins = ["tests.fixtures_db", "tests.harness.fixtures"]
+pytest_plugins = [
+    "tests.fixtures_db",
+    "tests.harness.fixtures",
+    "tests.fixtures_bot",
+]

@@ -24,8 +24,9 @@ Fixed here (all checked by tests/test_harness_dpytest.py):
 - members: `factories.dict_from_member` put a `MemberFlags` object where discord.py expects an int
   (after `add_roles`, `member.flags.value` was an object);
 - reactions: gateway reaction events lacked `type` (KeyError);
-- configure: `backend.configure` replaces `client._connection`, dropping the command tree and the
-  view store (persistent views, `DynamicItem`s registered before it); they are carried over.
+- configure: `backend.configure` replaces `client._connection`, dropping the command tree, the
+  view store (persistent views, `DynamicItem`s registered before it) and the client's
+  `allowed_mentions`; they are carried over.
 """
 
 from __future__ import annotations
@@ -455,6 +456,8 @@ def _keep_registrations(configure: Callable[..., None]) -> Callable[..., None]:
             new._view_store = old._view_store
             new._view_store._state = new
             new.application_id = new.application_id or old.application_id
+            # Client options kept on the state (allowed_mentions guards every send).
+            new.allowed_mentions = old.allowed_mentions
         tree = getattr(client, "tree", None)
         if tree is not None:
             new._command_tree = tree
