@@ -59,3 +59,21 @@ async def test_schedules_and_offerings_round_trip(uow_factory):
         assert stored.status == "draft"
         assert [o.id for o in await uow.offerings.list_for_coach(coach.id)] == [offering.id]
         assert await uow.offerings.questions(offering.id) == []
+
+
+async def test_resolve_schedule_creates_default_on_first_use_only(uow_factory):
+    from scheduling.errors import NotFound
+    from scheduling.schedules import resolve_schedule
+
+    async with uow_factory() as uow:
+        coach = await uow.coaches.create(guild_id=GUILD, user_id=9, display_name="Cy",
+                                         timezone="Asia/Kolkata")
+        default = await resolve_schedule(uow, coach, None)
+        assert (default.name, default.timezone, default.is_default) == (
+            "default", "Asia/Kolkata", True)
+        assert (await resolve_schedule(uow, coach, "  Default ")).id == default.id
+        with pytest.raises(NotFound, match="no schedule called `evenings`"):
+            await resolve_schedule(uow, coach, "Evenings")
+        evenings = await resolve_schedule(uow, coach, "Evenings", create=True)
+        assert (evenings.name, evenings.is_default) == ("evenings", False)
+        await uow.commit()
