@@ -31,6 +31,12 @@ def cog_extensions() -> list[str]:
     )
 
 
+# Coachbot creates voice channels but never joins them: voice libraries are not needed, so
+# discord.py's start-up warnings about them would only mislead the person running the bot.
+discord.VoiceClient.warn_nacl = False
+discord.VoiceClient.warn_dave = False
+
+
 class CoachBot(commands.Bot):
     def __init__(self, services: Services, *, sync_commands: bool = False) -> None:
         super().__init__(
