@@ -30,3 +30,11 @@ class Conflict(DomainError):
 
 class NotConfigured(DomainError):
     """The server or the bot is missing configuration the action needs."""
+
+
+class SlotTaken(Conflict):
+    """The chosen slot is no longer free; `alternatives` are the nearest free starts."""
+
+    def __init__(self, message: str, alternatives: tuple[object, ...] = ()) -> None:
+        super().__init__(message)
+        self.alternatives = alternatives

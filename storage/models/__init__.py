@@ -5,7 +5,6 @@ from storage.models.bookings import (
     EXCLUSION_CONSTRAINT_NAME,
     Booking,
     BookingStatusChange,
-    group_slot_key,
     solo_slot_key,
 )
 from storage.models.coaches import AvailabilityWindow, Coach, DateOverride, Schedule
@@ -39,6 +38,5 @@ __all__ = [
     "Reminder",
     "RoleGrant",
     "Schedule",
-    "group_slot_key",
     "solo_slot_key",
 ]

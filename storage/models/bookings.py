@@ -22,13 +22,6 @@ def solo_slot_key() -> str:
     return f"b:{uuid.uuid4().hex}"
 
 
-def group_slot_key(offering_id: int, start_at: datetime) -> str:
-    """The slot key shared by every seat of one group session (offering and start time)."""
-    if start_at.tzinfo is None:
-        raise ValueError("start_at must be timezone-aware")
-    return f"o:{offering_id}:{int(start_at.timestamp())}"
-
-
 class Booking(Timestamps, Base):
     """A student's seat in a session with a coach, from hold to completion.
 

@@ -8,9 +8,10 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 
+from scheduling.booking_rules import group_slot_key
 from storage.engine import create_engine
 from storage.migrate import migrate_engine
-from storage.models import EXCLUSION_CONSTRAINT_NAME, Booking, group_slot_key
+from storage.models import EXCLUSION_CONSTRAINT_NAME, Booking
 from storage.uow import UnitOfWork, make_session_factory
 from tests.storage.factories import START, add_coach, add_offering, make_booking
 

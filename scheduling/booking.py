@@ -1,0 +1,256 @@
+"""Booking use cases: open slots for an offering, and taking one atomically.
+
+Atomicity: `book` runs in a unit of work opened with `immediate=True` (SQLite: BEGIN IMMEDIATE)
+and takes the coach's lock (PostgreSQL: an advisory lock, with the exclusion constraint as the
+last guard), expires stale holds, re-checks the slot and inserts, all in one transaction.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any, Protocol
+
+from scheduling.booking_rules import (
+    BusyBooking,
+    OfferingRules,
+    OpenSlot,
+    compute_open_slots,
+    group_slot_key,
+    nearest,
+)
+from scheduling.errors import NotAllowed, NotFound, SlotTaken
+from scheduling.slots import DateOverride, WeeklyWindow
+
+# Whole local days around a query, so per-day limits and neighbours' buffers are all seen.
+QUERY_PADDING = timedelta(days=2)
+ALTERNATIVES_SPAN = timedelta(days=14)
+
+
+class OfferingRecord(Protocol):
+    id: int
+    guild_id: int
+    coach_id: int
+    schedule_id: int | None
+    status: str
+    title: str
+    price_minor: int
+    currency: str
+    duration_minutes: int
+    capacity: int
+    interval_minutes: int | None
+    buffer_before_minutes: int
+    buffer_after_minutes: int
+    min_notice_minutes: int
+    booking_window_days: int
+    max_per_day: int | None
+    max_per_student: int | None
+
+
+class BookingRecord(Protocol):
+    id: int
+    guild_id: int
+    offering_id: int
+    coach_id: int
+    student_id: int
+    status: str
+    start_at: datetime
+    end_at: datetime
+    expires_at: datetime | None
+    slot_key: str
+    answers: list[dict[str, Any]]
+
+
+class ScheduleRecord(Protocol):
+    id: int
+    timezone: str
+
+
+class WindowRecord(Protocol):
+    weekday: int
+    start_minute: int
+    end_minute: int
+
+
+class OverrideRecord(Protocol):
+    day: date
+    start_minute: int | None
+    end_minute: int | None
+
+
+class Offerings(Protocol):
+    async def get(self, offering_id: int) -> OfferingRecord | None: ...
+
+
+class Schedules(Protocol):
+    async def get(self, schedule_id: int) -> ScheduleRecord | None: ...
+
+    async def get_by_name(self, coach_id: int, name: str) -> ScheduleRecord | None: ...
+
+    async def windows(self, schedule_id: int) -> Sequence[WindowRecord]: ...
+
+    async def overrides(self, schedule_id: int) -> Sequence[OverrideRecord]: ...
+
+
+class Bookings(Protocol):
+    async def lock_coach(self, coach_id: int) -> None: ...
+
+    async def expire_stale_holds(self, coach_id: int, now: datetime) -> list[int]: ...
+
+    async def busy_for_coach(self, coach_id: int, start: datetime, end: datetime,
+                             now: datetime) -> Sequence[BusyBooking]: ...
+
+    async def count_upcoming_for_student(self, offering_id: int, student_id: int,
+                                         now: datetime) -> int: ...
+
+    async def create(self, **fields: Any) -> BookingRecord: ...
+
+    async def record_status(self, booking_id: int, from_status: str | None, to_status: str,
+                            *, at: datetime, actor_id: int | None,
+                            reason: str | None = None) -> None: ...
+
+
+class BookingUnitOfWork(Protocol):
+    offerings: Offerings
+    schedules: Schedules
+    bookings: Bookings
+
+    async def commit(self) -> None: ...
+
+
+UnitOfWorkFactory = Callable[..., AbstractAsyncContextManager[BookingUnitOfWork]]
+
+
+@dataclass(frozen=True)
+class BookingRequest:
+    offering_id: int
+    student_id: int
+    start: datetime
+    answers: tuple[tuple[str, str], ...] = ()
+
+
+def rules_for(offering: OfferingRecord) -> OfferingRules:
+    return OfferingRules(
+        offering_id=offering.id,
+        duration=timedelta(minutes=offering.duration_minutes),
+        interval=timedelta(minutes=offering.interval_minutes)
+        if offering.interval_minutes else None,
+        buffer_before=timedelta(minutes=offering.buffer_before_minutes),
+        buffer_after=timedelta(minutes=offering.buffer_after_minutes),
+        min_notice=timedelta(minutes=offering.min_notice_minutes),
+        booking_window=timedelta(days=offering.booking_window_days),
+        capacity=offering.capacity,
+        max_per_day=offering.max_per_day,
+    )
+
+
+def weekly_windows(rows: Sequence[WindowRecord]) -> list[WeeklyWindow]:
+    return [WeeklyWindow(r.weekday, r.start_minute, r.end_minute) for r in rows]
+
+
+def date_overrides(rows: Sequence[OverrideRecord]) -> list[DateOverride]:
+    """Rows with NULL minutes block their day; other rows are that day's windows."""
+    by_day: dict[date, list[tuple[int, int]]] = defaultdict(list)
+    for row in rows:
+        windows = by_day[row.day]
+        if row.start_minute is not None and row.end_minute is not None:
+            windows.append((row.start_minute, row.end_minute))
+    return [DateOverride(day, tuple(windows)) for day, windows in sorted(by_day.items())]
+
+
+async def _schedule_of(uow: BookingUnitOfWork, offering: OfferingRecord) -> ScheduleRecord | None:
+    if offering.schedule_id is not None:
+        return await uow.schedules.get(offering.schedule_id)
+    return await uow.schedules.get_by_name(offering.coach_id, "default")
+
+
+async def load_open_slots(uow: BookingUnitOfWork, offering: OfferingRecord, *, now: datetime,
+                          start: datetime, end: datetime) -> list[OpenSlot]:
+    """Open slots of a published offering in `[start, end)`, holds of others counting as busy."""
+    schedule = await _schedule_of(uow, offering)
+    if schedule is None:
+        return []
+    weekly = weekly_windows(await uow.schedules.windows(schedule.id))
+    overrides = date_overrides(await uow.schedules.overrides(schedule.id))
+    if not weekly and not overrides:
+        return []
+    busy = await uow.bookings.busy_for_coach(
+        offering.coach_id, start - QUERY_PADDING, end + QUERY_PADDING, now)
+    return compute_open_slots(rules_for(offering), tz=schedule.timezone, weekly=weekly,
+                              overrides=overrides, busy=busy, now=now, start=start, end=end)
+
+
+async def _published(uow: BookingUnitOfWork, offering_id: int) -> OfferingRecord:
+    offering = await uow.offerings.get(offering_id)
+    if offering is None or offering.status != "published":
+        raise NotFound("That offering is not available for booking any more. "
+                       "Run `/book` again to see what the coach offers now.")
+    return offering
+
+
+async def check_student_limit(uow: BookingUnitOfWork, offering: OfferingRecord,
+                              student_id: int, now: datetime) -> None:
+    if offering.max_per_student is None:
+        return
+    upcoming = await uow.bookings.count_upcoming_for_student(offering.id, student_id, now)
+    if upcoming >= offering.max_per_student:
+        raise NotAllowed(
+            f"You already have {upcoming} upcoming session{'s' if upcoming != 1 else ''} of "
+            f"**{offering.title}**, the most this coach allows at once. You can book again "
+            "after one of them, or cancel one with `/sessions`."
+        )
+
+
+async def book(uow_factory: UnitOfWorkFactory, request: BookingRequest, *, now: datetime,
+               hold: timedelta | None = None) -> BookingRecord:
+    """Take the slot for the student: confirmed at once, or held for payment for `hold`.
+
+    Raises SlotTaken (with the nearest free alternatives) when someone else got there first.
+    """
+    try:
+        async with uow_factory(immediate=True) as uow:
+            offering = await _published(uow, request.offering_id)
+            await uow.bookings.lock_coach(offering.coach_id)
+            await uow.bookings.expire_stale_holds(offering.coach_id, now)
+            await check_student_limit(uow, offering, request.student_id, now)
+            slots = await load_open_slots(uow, offering, now=now, start=request.start,
+                                          end=request.start + timedelta(seconds=1))
+            if not any(s.start == request.start for s in slots):
+                raise SlotTaken(SLOT_GONE)
+            booking = await uow.bookings.create(
+                guild_id=offering.guild_id, offering_id=offering.id, coach_id=offering.coach_id,
+                student_id=request.student_id,
+                status="pending_payment" if hold else "confirmed",
+                start_at=request.start,
+                end_at=request.start + timedelta(minutes=offering.duration_minutes),
+                expires_at=now + hold if hold else None,
+                slot_key=group_slot_key(offering.id, request.start)
+                if offering.capacity > 1 else None,
+                answers=[{"label": label, "answer": answer} for label, answer in request.answers],
+            )
+            await uow.bookings.record_status(booking.id, None, booking.status, at=now,
+                                             actor_id=request.student_id, reason="booked")
+            await uow.commit()
+            return booking
+    except SlotTaken:
+        alternatives = await alternatives_to(uow_factory, request, now=now)
+        raise SlotTaken(SLOT_GONE, tuple(alternatives)) from None
+
+
+SLOT_GONE = ("Someone else just took that time, so it is no longer free. "
+             "Pick one of the nearest free times below, or run `/book` again.")
+
+
+async def alternatives_to(uow_factory: UnitOfWorkFactory, request: BookingRequest, *,
+                          now: datetime, count: int = 5) -> list[OpenSlot]:
+    async with uow_factory() as uow:
+        offering = await uow.offerings.get(request.offering_id)
+        if offering is None or offering.status != "published":
+            return []
+        start = max(now, request.start - ALTERNATIVES_SPAN / 2)
+        slots = await load_open_slots(uow, offering, now=now, start=start,
+                                      end=request.start + ALTERNATIVES_SPAN)
+    return nearest(slots, request.start, count)
