@@ -1,0 +1,1 @@
+"""Reproducible performance measurements (run as modules, not part of the test suite)."""
