@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import AuditEntry
@@ -37,3 +38,9 @@ class AuditRepository:
         self._session.add(entry)
         await self._session.flush()
         return entry
+
+    async def list_for_guild(self, guild_id: int, *, limit: int = 50) -> list[AuditEntry]:
+        """The server's most recent entries, newest first."""
+        statement = (select(AuditEntry).where(AuditEntry.guild_id == guild_id)
+                     .order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(limit))
+        return list(await self._session.scalars(statement))
