@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Coach
 
+# What a coach edits with `/coach profile`; stats and payment ids are changed elsewhere.
+PROFILE_FIELDS = frozenset({
+    "display_name", "bio", "specialties", "hourly_rate_minor", "currency", "years_experience",
+    "credentials", "timezone", "avatar_url",
+})
+
 
 class CoachRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
+
+    async def get(self, coach_id: int) -> Coach | None:
+        return await self._session.get(Coach, coach_id)
 
     async def get_by_user(self, guild_id: int, user_id: int) -> Coach | None:
         """The coach profile of a member in a server, if any."""
@@ -30,6 +41,17 @@ class CoachRepository:
         return await self.add(Coach(guild_id=guild_id, user_id=user_id,
                                     display_name=display_name, timezone=timezone,
                                     avatar_url=avatar_url))
+
+    async def update_profile(self, coach: Coach, **values: Any) -> Coach:
+        """Change profile fields (see ``PROFILE_FIELDS``) and flush. ``specialties`` is stored
+        as a new list, never mutated in place."""
+        unknown = set(values) - PROFILE_FIELDS
+        if unknown:
+            raise ValueError(f"not profile fields: {sorted(unknown)}")
+        for name, value in values.items():
+            setattr(coach, name, list(value) if name == "specialties" else value)
+        await self._session.flush()
+        return coach
 
     async def list_for_guild(self, guild_id: int) -> list[Coach]:
         """Every coach of a server, by display name."""
