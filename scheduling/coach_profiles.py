@@ -40,8 +40,6 @@ AVATAR_RESET_WORDS = frozenset({"discord", "reset", "none", "default"})
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".gif", ".webp")
 _SPACES = re.compile(r"\s+")
 _SPECIALTY_SEPARATORS = re.compile(r"[,\n]")
-# `40,5` / `40,50`: a decimal comma (a thousands separator is followed by three digits).
-_DECIMAL_COMMA = re.compile(r"^(?P<head>\D{0,3}\s*\d+),(?P<cents>\d{1,2})\s*$")
 
 
 # ---------------------------------------------------------------- ports
@@ -207,9 +205,6 @@ def parse_hourly_rate(text: str, currency: str) -> int | None:
     if "-" in cleaned:
         raise InvalidInput("An hourly rate cannot be negative. Type an amount like `40`, or "
                            "leave the field empty to hide your rate.")
-    decimal_comma = _DECIMAL_COMMA.match(cleaned)
-    if decimal_comma:
-        cleaned = f"{decimal_comma['head']}.{decimal_comma['cents']}"
     try:
         return parse_price(cleaned, currency).minor
     except InvalidInput as error:

@@ -18,7 +18,10 @@ SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "INR": "₹", "CA
 # Largest price accepted for one session, in major units (Stripe's own cap is 999,999.99 USD).
 MAX_MAJOR_UNITS = 100_000
 _CURRENCY = re.compile(r"^[A-Za-z]{3}$")
-_AMOUNT = re.compile(r"^\s*[^\d\-+.,]{0,3}\s*(?P<num>[-+]?\d[\d,]*(?:\.\d+)?|[-+]?\.\d+)\s*$")
+_AMOUNT = re.compile(
+    r"^\s*[^\d\-+.,]{0,3}\s*(?P<num>[-+]?\d[\d,]*(?:\.\d+)?|[-+]?\d+,\d{1,2}|[-+]?\.\d+)\s*$")
+# `40,5` and `40,50` use a decimal comma; `1,200` groups thousands (three digits follow).
+_DECIMAL_COMMA = re.compile(r"^[-+]?\d+,\d{1,2}$")
 
 
 @dataclass(frozen=True)
@@ -55,7 +58,7 @@ def parse_price(text: str, currency: str) -> Money:
         raise InvalidInput(f"`{text.strip()[:20]}` is not a price. Type a number like `25` or "
                            f"`25.50` ({currency}); `0` makes the offering free.")
     try:
-        amount = Decimal(match["num"].replace(",", ""))
+        amount = Decimal(_plain_number(match["num"]))
     except InvalidOperation:
         raise InvalidInput(f"`{text.strip()[:20]}` is not a price.") from None
     if amount < 0:
@@ -73,6 +76,12 @@ def parse_price(text: str, currency: str) -> Money:
             if places else f"{currency} prices have no decimal places."
         )
     return Money(int(scaled), currency)
+
+
+def _plain_number(text: str) -> str:
+    if _DECIMAL_COMMA.match(text):
+        return text.replace(",", ".")
+    return text.replace(",", "")
 
 
 def format_money(minor: int, currency: str) -> str:

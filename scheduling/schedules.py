@@ -52,9 +52,9 @@ async def resolve_schedule(
     if schedule is not None:
         return schedule
     if wanted != DEFAULT_SCHEDULE and not create:
-        names = ", ".join(s.name for s in await uow.schedules.list_for_coach(coach.id))
-        raise NotFound(f"You have no schedule called `{wanted}`. Your schedules: "
-                       f"{names or DEFAULT_SCHEDULE}. Add hours with `/availability add` and "
-                       "a schedule name to create one.")
+        names = [s.name for s in await uow.schedules.list_for_coach(coach.id)]
+        listed = ", ".join(dict.fromkeys([DEFAULT_SCHEDULE, *names]))
+        raise NotFound(f"You have no schedule called `{wanted}`. Your schedules: {listed}. "
+                       "Add hours with `/availability add` and a schedule name to create one.")
     return await uow.schedules.create(coach_id=coach.id, name=wanted, timezone=coach.timezone,
                                       is_default=wanted == DEFAULT_SCHEDULE)

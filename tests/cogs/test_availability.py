@@ -167,7 +167,7 @@ async def test_list_of_an_unknown_schedule_names_the_existing_ones(coachbot, dri
     reply = (await driver.slash(coach, "availability list", schedule="weekends")).last
     assert reply.ephemeral
     assert "no schedule called `weekends`" in reply.content
-    assert "Your schedules: evenings." in reply.content
+    assert "Your schedules: default, evenings." in reply.content
 
 
 async def test_a_long_week_fits_in_one_embed(coachbot, driver, guild, coach):

@@ -9,6 +9,7 @@ from scheduling.money import Money, format_money, normalise_currency, parse_pric
 @pytest.mark.parametrize(("text", "currency", "minor"), [
     ("25", "usd", 2500), ("25.50", "USD", 2550), ("$25", "USD", 2500), ("1,200", "EUR", 120000),
     ("0", "USD", 0), ("0.5", "GBP", 50), ("3000", "JPY", 3000), (" 9.99 ", "USD", 999),
+    ("40,5", "EUR", 4050), ("40,50", "EUR", 4050), ("€40,50", "EUR", 4050),
 ])
 def test_prices_become_integer_minor_units(text, currency, minor):
     price = parse_price(text, currency)

@@ -74,6 +74,9 @@ async def test_resolve_schedule_creates_default_on_first_use_only(uow_factory):
         assert (await resolve_schedule(uow, coach, "  Default ")).id == default.id
         with pytest.raises(NotFound, match="no schedule called `evenings`"):
             await resolve_schedule(uow, coach, "Evenings")
+        await resolve_schedule(uow, coach, "weekends", create=True)
+        with pytest.raises(NotFound, match="Your schedules: default, weekends"):
+            await resolve_schedule(uow, coach, "Evenings")
         evenings = await resolve_schedule(uow, coach, "Evenings", create=True)
         assert (evenings.name, evenings.is_default) == ("evenings", False)
         await uow.commit()
