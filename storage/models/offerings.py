@@ -1,12 +1,14 @@
-"""What coaches sell: offerings, their intake questions and paid add-ons."""
+"""What coaches sell: offerings, their intake questions, uploaded thumbnails and paid add-ons."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from scheduling.offering_fields import IMAGE_TYPES, THUMBNAIL_MAX_BYTES
 from storage.models.base import (
     Base,
     Currency,
@@ -28,7 +30,7 @@ from storage.models.values import (
     default_reminder_offsets,
     one_of,
 )
-from storage.types import JSONDocument
+from storage.types import JSONDocument, utcnow
 
 
 class Offering(Timestamps, Base):
@@ -108,6 +110,29 @@ class OfferingQuestion(Base):
     label: Mapped[ShortText]
     style: Mapped[str] = mapped_column(String(16), default="short")
     required: Mapped[bool] = mapped_column(default=True)
+
+
+class OfferingThumbnail(Base):
+    """A picture the coach uploaded for an offering's card, kept here because Discord's
+    attachment links expire. Base64 text (at most 1 MiB of image) so that both backends store
+    it alike; the card sends it as a file and points the embed at ``attachment://``.
+    ``sha256`` names the file, so an unchanged picture is not uploaded again."""
+
+    __tablename__ = "offering_thumbnails"
+    __table_args__ = (
+        CheckConstraint(one_of("content_type", tuple(IMAGE_TYPES)), name="content_type"),
+        CheckConstraint(f"size_bytes BETWEEN 1 AND {THUMBNAIL_MAX_BYTES}",
+                        name="size_bytes_range"),
+    )
+
+    offering_id: Mapped[int] = mapped_column(
+        ForeignKey("offerings.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    content_type: Mapped[str] = mapped_column(String(32))
+    size_bytes: Mapped[int]
+    sha256: Mapped[str] = mapped_column(String(64))
+    data_base64: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class OfferingAddon(Base):

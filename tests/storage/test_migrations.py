@@ -37,8 +37,11 @@ def _head() -> str:
     return heads[0]
 
 
-def test_the_migrations_have_a_single_head():
-    assert _head() == "0001"
+def test_the_migrations_form_one_numbered_chain():
+    revisions = list(ScriptDirectory.from_config(alembic_config()).walk_revisions())
+    numbers = sorted(int(r.revision) for r in revisions)
+    assert numbers == list(range(1, len(numbers) + 1)), "revisions are numbered 0001, 0002, ..."
+    assert _head() == f"{numbers[-1]:04d}"
     assert (MIGRATIONS_DIR / "env.py").is_file()
 
 
