@@ -254,3 +254,62 @@ async def alternatives_to(uow_factory: UnitOfWorkFactory, request: BookingReques
         slots = await load_open_slots(uow, offering, now=now, start=start,
                                       end=request.start + ALTERNATIVES_SPAN)
     return nearest(slots, request.start, count)
+
+
+class HeldBookings(Protocol):
+    async def get(self, booking_id: int) -> BookingRecord | None: ...
+
+    async def lock_coach(self, coach_id: int) -> None: ...
+
+    async def overlapping_active(self, coach_id: int, start: datetime,
+                                 end: datetime) -> Sequence[BookingRecord]: ...
+
+    async def record_status(self, booking_id: int, from_status: str | None, to_status: str,
+                            *, at: datetime, actor_id: int | None,
+                            reason: str | None = None) -> None: ...
+
+
+class ConfirmUnitOfWork(Protocol):
+    offerings: Offerings
+    bookings: HeldBookings
+
+    async def commit(self) -> None: ...
+
+
+async def confirm_held(uow_factory: Callable[..., AbstractAsyncContextManager[ConfirmUnitOfWork]],
+                       booking_id: int, *, now: datetime, reason: str = "paid") -> BookingRecord:
+    """Turn a held booking into a confirmed one (payment arrived). Idempotent.
+
+    A hold that already ran out is still confirmed when nobody else took the time meanwhile;
+    otherwise SlotTaken, and the caller refunds.
+    """
+    async with uow_factory(immediate=True) as uow:
+        booking = await uow.bookings.get(booking_id)
+        if booking is None:
+            raise NotFound(f"Booking #{booking_id} does not exist.")
+        if booking.status in ("confirmed", "in_progress", "completed"):
+            return booking
+        if booking.status not in ("pending_payment", "expired"):
+            raise SlotTaken(f"Booking #{booking_id} was {booking.status.replace('_', ' ')} "
+                            "before the payment arrived.")
+        await uow.bookings.lock_coach(booking.coach_id)
+        if booking.status == "expired" or (booking.expires_at and booking.expires_at <= now):
+            await _require_still_free(uow, booking)
+        previous = booking.status
+        booking.status = "confirmed"
+        booking.expires_at = None
+        await uow.bookings.record_status(booking.id, previous, "confirmed", at=now,
+                                         actor_id=booking.student_id, reason=reason)
+        await uow.commit()
+        return booking
+
+
+async def _require_still_free(uow: ConfirmUnitOfWork, booking: BookingRecord) -> None:
+    others = [b for b in await uow.bookings.overlapping_active(
+        booking.coach_id, booking.start_at, booking.end_at) if b.id != booking.id]
+    offering = await uow.offerings.get(booking.offering_id)
+    seats = offering.capacity if offering else 1
+    sharing = [b for b in others if b.slot_key == booking.slot_key]
+    if len(others) > len(sharing) or len(sharing) >= seats:
+        raise SlotTaken("The time of this booking was taken by someone else after its hold "
+                        "ran out.")

@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from scheduling.booking import BookingRequest, book, load_open_slots
+from scheduling.booking import BookingRequest, book, confirm_held, load_open_slots
 from scheduling.errors import NotAllowed, NotFound, SlotTaken
 from storage.models import AvailabilityWindow
 
@@ -119,3 +119,36 @@ async def test_two_students_racing_for_one_slot_exactly_one_wins(uow_factory):
     async with uow_factory() as uow:
         active = await uow.bookings.overlapping_active(winners[0].coach_id, TUE_10, TUE_10 + H)
     assert [b.student_id for b in active] == [winners[0].student_id]
+
+
+async def test_confirming_a_hold_is_idempotent(uow_factory):
+    offering_id = await seed(uow_factory)
+    held = await book(uow_factory, BookingRequest(offering_id, 7, TUE_10), now=NOW,
+                      hold=timedelta(minutes=30))
+    first = await confirm_held(uow_factory, held.id, now=NOW + timedelta(minutes=5))
+    again = await confirm_held(uow_factory, held.id, now=NOW + timedelta(minutes=6))
+    assert first.status == again.status == "confirmed"
+    assert again.expires_at is None
+
+
+async def test_late_payment_confirms_when_the_slot_is_still_free(uow_factory):
+    offering_id = await seed(uow_factory)
+    held = await book(uow_factory, BookingRequest(offering_id, 7, TUE_10), now=NOW,
+                      hold=timedelta(minutes=30))
+    late = NOW + timedelta(hours=2)
+    await book(uow_factory, BookingRequest(offering_id, 8, TUE_10 + H), now=late)  # expires hold
+    async with uow_factory() as uow:
+        assert (await uow.bookings.get(held.id)).status == "expired"
+    assert (await confirm_held(uow_factory, held.id, now=late)).status == "confirmed"
+
+
+async def test_late_payment_for_a_taken_slot_is_refused(uow_factory):
+    offering_id = await seed(uow_factory)
+    held = await book(uow_factory, BookingRequest(offering_id, 7, TUE_10), now=NOW,
+                      hold=timedelta(minutes=30))
+    late = NOW + timedelta(hours=2)
+    await book(uow_factory, BookingRequest(offering_id, 8, TUE_10), now=late)
+    with pytest.raises(SlotTaken, match="taken by someone else"):
+        await confirm_held(uow_factory, held.id, now=late)
+    async with uow_factory() as uow:
+        assert (await uow.bookings.get(held.id)).status == "expired"
