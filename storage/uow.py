@@ -18,6 +18,8 @@ from storage.repositories import (
     ScheduleRepository,
     WebhookEventRepository,
 )
+from storage.repositories.provisioning import ProvisioningRepository
+from storage.repositories.role_grants import RoleGrantRepository
 
 
 def make_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
@@ -45,6 +47,8 @@ class UnitOfWork:
     coach_grants: CoachGrantRepository
     schedules: ScheduleRepository
     offerings: OfferingRepository
+    provisioning: ProvisioningRepository
+    role_grants: RoleGrantRepository
 
     def __init__(
         self, session_factory: async_sessionmaker[AsyncSession], *, immediate: bool = False
@@ -73,6 +77,8 @@ class UnitOfWork:
         self.coach_grants = CoachGrantRepository(session)
         self.schedules = ScheduleRepository(session)
         self.offerings = OfferingRepository(session)
+        self.provisioning = ProvisioningRepository(session)
+        self.role_grants = RoleGrantRepository(session)
         if self._immediate:
             try:
                 await session.connection()  # BEGIN (IMMEDIATE) now, not at the first query
