@@ -137,7 +137,7 @@ async def retry_unfinished(bot: CoachBot, *, limit: int = RETRY_BATCH) -> RetryR
     process serves; steps of bookings that ended (or were cancelled) first become failed."""
     now = bot.services.clock()
     guild_ids = [g.id for g in bot.guilds]
-    async with bot.services.uow() as uow:
+    async with bot.services.uow(immediate=True) as uow:
         given_up = await uow.provisioning.give_up_ended(now)
         candidates = (await uow.provisioning.unfinished_bookings(
             now, limit=limit, guild_ids=guild_ids) if guild_ids else [])
@@ -236,7 +236,7 @@ async def _attempt(run: _Run, step: str,
     guarded = step in GUARDED
     run.interrupted = plan.was_interrupted(record)
     if guarded:
-        async with services.uow() as uow:
+        async with services.uow(immediate=True) as uow:
             await uow.provisioning.begin(booking_id, step)
             await uow.commit()
     try:
@@ -281,7 +281,7 @@ async def _save(run: _Run, step: str, outcome: StepDone | StepFailed, *,
                 count_attempt: bool) -> None:
     """Record the step's result and what it changed on the booking, in one unit of work."""
     booking_id = run.booking_id
-    async with run.bot.services.uow() as uow:
+    async with run.bot.services.uow(immediate=True) as uow:
         if isinstance(outcome, StepDone):
             if outcome.location:
                 await uow.provisioning.set_location(booking_id, **outcome.location)
@@ -381,13 +381,22 @@ async def _role(run: _Run) -> StepDone:
     async with run.bot.services.uow() as uow:  # read only
         grants = await uow.role_grants.active_for_member(guild.id, member.id, role_id)
     had_before = plan.had_role_before(has_role, grants)
+    grant = {"guild_id": guild.id, "user_id": member.id, "role_id": role_id,
+             "had_before": had_before}
     if not has_role:
+        # Recorded before Discord is asked: if the process stops after add_roles, the retry
+        # finds this grant and does not mistake the bot's own role for one the member had.
+        async with run.bot.services.uow(immediate=True) as uow:
+            await _record_grant(uow, booking.id, grant, run.now)
+            await uow.commit()
         try:
             await member.add_roles(role, reason=run.reason)
         except discord.HTTPException as error:
+            async with run.bot.services.uow(immediate=True) as uow:
+                await uow.role_grants.forget(booking.id, role_id)
+                await uow.commit()
             raise fail(Problem.ROLE_REFUSED, http_error_text(error), **values) from error
-    return StepDone(external_id=role_id, grant={"guild_id": guild.id, "user_id": member.id,
-                                                "role_id": role_id, "had_before": had_before})
+    return StepDone(external_id=role_id, grant=grant)
 
 
 async def _channel(run: _Run, *, voice: bool) -> StepDone:

@@ -3,9 +3,10 @@ a member held for another reason (``had_before``)."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import RoleGrant
@@ -38,3 +39,17 @@ class RoleGrantRepository:
         self._session.add(grant)
         await self._session.flush()
         return grant
+
+    async def mark_removed(self, grant_ids: Collection[int], at: datetime) -> None:
+        """Record that the bot took the role back (these grants no longer hold it)."""
+        if not grant_ids:
+            return
+        statement = (update(RoleGrant)
+                     .where(RoleGrant.id.in_(list(grant_ids)), RoleGrant.removed_at.is_(None))
+                     .values(removed_at=at))
+        await self._session.execute(statement)
+
+    async def forget(self, booking_id: int, role_id: int) -> None:
+        """Drop the grant recorded for a booking whose role could not be given after all."""
+        await self._session.execute(delete(RoleGrant).where(
+            RoleGrant.booking_id == booking_id, RoleGrant.role_id == role_id))

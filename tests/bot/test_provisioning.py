@@ -799,3 +799,43 @@ async def test_retry_cog_runs_a_loop_and_stops_it_on_unload(world):
     await world.bot.unload_extension("cogs.provisioning_retry")
     await asyncio.sleep(0)
     assert not cog.retry.is_running()
+
+
+async def test_a_crash_after_the_role_was_given_does_not_count_it_as_held_before(
+        world, monkeypatch):
+    from storage.repositories.provisioning import ProvisioningRepository
+
+    booking_id = await confirmed(world)
+    finish = ProvisioningRepository.finish
+
+    async def crash_saving_the_role(self, booking, step, *args, **kwargs):
+        if step == "role":
+            raise ConnectionError("database went away after Discord gave the role")
+        return await finish(self, booking, step, *args, **kwargs)
+
+    monkeypatch.setattr(ProvisioningRepository, "finish", crash_saving_the_role)
+    with pytest.raises(ConnectionError):
+        await provision_booking(world.bot, booking_id)
+    assert world.role in world.student.roles
+    monkeypatch.setattr(ProvisioningRepository, "finish", finish)
+
+    await retry_unfinished(world.bot)
+
+    [grant] = await grants(world.bot)
+    assert (grant.booking_id, grant.had_before) == (booking_id, False)
+    assert (await steps(world.bot, booking_id))["role"].status == "done"
+
+
+async def test_bookings_confirmed_and_provisioned_at_the_same_time_all_complete(world):
+    offering_id = await seed_offering(world.bot, world.guild, world.coach)
+    students = [world.student, world.outsider]
+
+    async def book_and_provision(student, start):
+        booking_id = await book_offering(world, offering_id, start=start, student=student)
+        return await provision_booking(world.bot, booking_id)
+
+    for day in range(3):  # SQLite refused a deferred read-then-write under this contention
+        outcomes = await asyncio.gather(*(
+            book_and_provision(student, TUE_10 + timedelta(days=day, hours=2 * i))
+            for i, student in enumerate(students)))
+        assert all(outcome.complete for outcome in outcomes), outcomes
