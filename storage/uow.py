@@ -18,8 +18,13 @@ from storage.repositories import (
     ScheduleRepository,
     WebhookEventRepository,
 )
+from storage.repositories.payments import PaymentRepository
+from storage.repositories.preferences import PreferencesRepository
 from storage.repositories.provisioning import ProvisioningRepository
+from storage.repositories.ratings import RatingRepository
+from storage.repositories.reminders import ReminderRepository
 from storage.repositories.role_grants import RoleGrantRepository
+from storage.repositories.session_tasks import SessionTaskRepository
 
 
 def make_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
@@ -49,6 +54,11 @@ class UnitOfWork:
     offerings: OfferingRepository
     provisioning: ProvisioningRepository
     role_grants: RoleGrantRepository
+    payments: PaymentRepository
+    preferences: PreferencesRepository
+    reminders: ReminderRepository
+    ratings: RatingRepository
+    session_tasks: SessionTaskRepository
 
     def __init__(
         self, session_factory: async_sessionmaker[AsyncSession], *, immediate: bool = False
@@ -79,6 +89,11 @@ class UnitOfWork:
         self.offerings = OfferingRepository(session)
         self.provisioning = ProvisioningRepository(session)
         self.role_grants = RoleGrantRepository(session)
+        self.payments = PaymentRepository(session)
+        self.preferences = PreferencesRepository(session)
+        self.reminders = ReminderRepository(session)
+        self.ratings = RatingRepository(session)
+        self.session_tasks = SessionTaskRepository(session)
         if self._immediate:
             try:
                 await session.connection()  # BEGIN (IMMEDIATE) now, not at the first query

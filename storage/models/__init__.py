@@ -9,8 +9,10 @@ from storage.models.bookings import (
 )
 from storage.models.coaches import AvailabilityWindow, Coach, DateOverride, Schedule
 from storage.models.guilds import AuditEntry, CoachGrant, GuildSettings
+from storage.models.lifecycle import SessionTask
 from storage.models.offerings import Offering, OfferingAddon, OfferingQuestion
 from storage.models.payments import Payment, ProcessedWebhookEvent, Refund
+from storage.models.preferences import MemberPreferences
 from storage.models.session_content import Material, Rating
 from storage.models.side_effects import ProvisioningStep, Reminder, RoleGrant
 
@@ -27,6 +29,7 @@ __all__ = [
     "DateOverride",
     "GuildSettings",
     "Material",
+    "MemberPreferences",
     "Offering",
     "OfferingAddon",
     "OfferingQuestion",
@@ -38,5 +41,6 @@ __all__ = [
     "Reminder",
     "RoleGrant",
     "Schedule",
+    "SessionTask",
     "solo_slot_key",
 ]

@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Final
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Select, and_, exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from scheduling.booking_rules import BusyBooking
 from scheduling.errors import SlotTaken
-from storage.models import EXCLUSION_CONSTRAINT_NAME, Booking, BookingStatusChange, Offering
+from storage.models import (
+    EXCLUSION_CONSTRAINT_NAME,
+    Booking,
+    BookingStatusChange,
+    Coach,
+    GuildSettings,
+    Offering,
+    RoleGrant,
+    SessionTask,
+)
 from storage.models.values import ACTIVE_BOOKING_STATUSES
 from storage.repositories.dialect_sql import dialect_name
 
@@ -141,3 +152,129 @@ class BookingRepository:
             return
         lock = func.pg_advisory_xact_lock(COACH_LOCK_NAMESPACE, coach_id)
         await self._session.execute(select(lock))
+
+    # ------------------------------------------------------------ the session lifecycle
+
+    async def transition(self, booking_id: int, from_statuses: Collection[str],
+                         to_status: str) -> bool:
+        """Set the status if it is still one of `from_statuses` (atomic: of two concurrent
+        changes only one applies); whether it changed."""
+        statement = (update(Booking)
+                     .where(Booking.id == booking_id, Booking.status.in_(list(from_statuses)))
+                     .values(status=to_status))
+        return bool((await self._session.execute(statement)).rowcount)
+
+    async def others_needing_role(self, guild_id: int, student_id: int, role_id: int, *,
+                                  exclude_booking_id: int, now: datetime) -> list[int]:
+        """The student's other confirmed or in-progress bookings in the server, not over yet,
+        that give `role_id` (the offering's role, else the server's access role) or hold an
+        active grant of it."""
+        gives = func.coalesce(Offering.role_id, GuildSettings.access_role_id) == role_id
+        holds = exists().where(RoleGrant.booking_id == Booking.id, RoleGrant.role_id == role_id,
+                               RoleGrant.removed_at.is_(None))
+        statement = (select(Booking.id)
+                     .join(Offering, Offering.id == Booking.offering_id)
+                     .outerjoin(GuildSettings, GuildSettings.guild_id == Booking.guild_id)
+                     .where(Booking.guild_id == guild_id, Booking.student_id == student_id,
+                            Booking.id != exclude_booking_id,
+                            Booking.status.in_(("confirmed", "in_progress")),
+                            Booking.end_at > now, or_(gives, holds))
+                     .order_by(Booking.start_at, Booking.id))
+        return list(await self._session.scalars(statement))
+
+    async def channel_mates(self, booking_id: int,
+                            text_channel_id: int) -> list[tuple[int, str]]:
+        """(id, status) of the other bookings sharing a private channel (group seats)."""
+        statement = (select(Booking.id, Booking.status)
+                     .where(Booking.text_channel_id == text_channel_id,
+                            Booking.id != booking_id)
+                     .order_by(Booking.id))
+        return [(row.id, row.status) for row in await self._session.execute(statement)]
+
+    async def upcoming_for_student(self, student_id: int, now: datetime) -> list[Booking]:
+        """The student's confirmed bookings that have not started, in every server."""
+        statement = (select(Booking)
+                     .where(Booking.student_id == student_id, Booking.status == "confirmed",
+                            Booking.start_at > now)
+                     .order_by(Booking.start_at, Booking.id))
+        return list(await self._session.scalars(statement))
+
+    async def missing_lifecycle(self, now: datetime, *, limit: int) -> list[int]:
+        """Confirmed or in-progress bookings not over yet whose lifecycle was never planned."""
+        planned = exists().where(SessionTask.booking_id == Booking.id)
+        statement = (select(Booking.id)
+                     .where(Booking.status.in_(("confirmed", "in_progress")),
+                            Booking.end_at > now, ~planned)
+                     .order_by(Booking.start_at, Booking.id).limit(limit))
+        return list(await self._session.scalars(statement))
+
+    # ------------------------------------------------------------ a member's sessions
+
+    def _sessions_of_user(self, guild_id: int, user_id: int, *, upcoming: bool,
+                          now: datetime) -> Select[Any]:
+        mine = or_(Booking.student_id == user_id, Coach.user_id == user_id)
+        if upcoming:
+            when = and_(Booking.status.in_(ACTIVE_BOOKING_STATUSES), Booking.end_at > now,
+                        or_(Booking.status != "pending_payment", Booking.expires_at > now))
+        else:
+            when = or_(Booking.status.in_(FINISHED_BOOKING_STATUSES),
+                       and_(Booking.status.in_(("confirmed", "in_progress")),
+                            Booking.end_at <= now))
+        return (select(Booking, Offering, Coach)
+                .join(Offering, Offering.id == Booking.offering_id)
+                .join(Coach, Coach.id == Booking.coach_id)
+                .where(Booking.guild_id == guild_id, mine, when))
+
+    async def sessions_of_user(self, guild_id: int, user_id: int, *, upcoming: bool,
+                               now: datetime, offset: int = 0, limit: int = 10
+                               ) -> list[SessionRow]:
+        """A member's sessions in a server, as student or as coach: upcoming (active, not
+        ended; soonest first) or past (ended, cancelled, no-show; latest first). Abandoned
+        payment holds are in neither."""
+        statement = self._sessions_of_user(guild_id, user_id, upcoming=upcoming, now=now)
+        order = ((Booking.start_at, Booking.id) if upcoming
+                 else (Booking.start_at.desc(), Booking.id.desc()))
+        rows = await self._session.execute(
+            statement.order_by(*order).offset(max(0, offset)).limit(max(0, limit)))
+        return [SessionRow.of(booking, offering, coach) for booking, offering, coach in rows]
+
+    async def count_sessions_of_user(self, guild_id: int, user_id: int, *, upcoming: bool,
+                                     now: datetime) -> int:
+        statement = self._sessions_of_user(guild_id, user_id, upcoming=upcoming, now=now)
+        counted = select(func.count()).select_from(statement.with_only_columns(Booking.id)
+                                                   .subquery())
+        return int((await self._session.execute(counted)).scalar_one())
+
+
+# Statuses of sessions that are over, whatever their time says.
+FINISHED_BOOKING_STATUSES: Final = ("completed", "cancelled", "no_show_student", "no_show_coach")
+
+
+@dataclass(frozen=True)
+class SessionRow:
+    """One session as `/sessions` lists it: the booking with its offering and coach."""
+
+    booking_id: int
+    guild_id: int
+    status: str
+    start_at: datetime
+    end_at: datetime
+    student_id: int
+    coach_user_id: int
+    coach_name: str
+    offering_title: str
+    session_type: str
+    location_kind: str
+    text_channel_id: int | None
+    voice_channel_id: int | None
+    join_url: str | None
+
+    @classmethod
+    def of(cls, booking: Booking, offering: Offering, coach: Coach) -> SessionRow:
+        return cls(booking_id=booking.id, guild_id=booking.guild_id, status=booking.status,
+                   start_at=booking.start_at, end_at=booking.end_at,
+                   student_id=booking.student_id, coach_user_id=coach.user_id,
+                   coach_name=coach.display_name, offering_title=offering.title,
+                   session_type=offering.session_type, location_kind=offering.location_kind,
+                   text_channel_id=booking.text_channel_id,
+                   voice_channel_id=booking.voice_channel_id, join_url=booking.join_url)

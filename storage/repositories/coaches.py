@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Coach
+from storage.models import Coach, Offering
 
 # What a coach edits with `/coach profile`; stats and payment ids are changed elsewhere.
 PROFILE_FIELDS = frozenset({
@@ -59,3 +59,28 @@ class CoachRepository:
             select(Coach).where(Coach.guild_id == guild_id).order_by(Coach.display_name, Coach.id)
         )
         return list(await self._session.scalars(statement))
+
+    async def list_bookable(self, guild_id: int) -> list[Coach]:
+        """Coaches of a server with at least one published offering, by display name."""
+        published = (select(Offering.id)
+                     .where(Offering.coach_id == Coach.id, Offering.status == "published")
+                     .exists())
+        statement = (select(Coach).where(Coach.guild_id == guild_id, published)
+                     .order_by(Coach.display_name, Coach.id))
+        return list(await self._session.scalars(statement))
+
+    async def add_rating(self, coach_id: int, *, stars_delta: int, count_delta: int) -> None:
+        """Change the coach's rating sum and count in the database itself (concurrent ratings
+        of different sessions add up instead of overwriting each other)."""
+        statement = (update(Coach).where(Coach.id == coach_id)
+                     .values(rating_sum=Coach.rating_sum + stars_delta,
+                             rating_count=Coach.rating_count + count_delta)
+                     .execution_options(synchronize_session=False))
+        await self._session.execute(statement)
+
+    async def add_completed(self, coach_id: int, delta: int) -> None:
+        """Count a completed session (or take one back, -1, after a late no-show)."""
+        statement = (update(Coach).where(Coach.id == coach_id)
+                     .values(sessions_completed=Coach.sessions_completed + delta)
+                     .execution_options(synchronize_session=False))
+        await self._session.execute(statement)

@@ -142,3 +142,10 @@ class OfferingRepository:
             Booking.end_at > now,
         )
         return int(await self._session.scalar(statement) or 0)
+
+    async def list_published_for_coach(self, coach_id: int) -> list[Offering]:
+        """The offerings of one coach that students can book, oldest first."""
+        statement = (select(Offering)
+                     .where(Offering.coach_id == coach_id, Offering.status == "published")
+                     .order_by(Offering.id))
+        return list(await self._session.scalars(statement))
