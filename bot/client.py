@@ -11,6 +11,7 @@ from discord.ext import commands
 import cogs
 from bot.command_sync import sync_if_changed
 from bot.errors import CoachTree
+from bot.payments import BotPayments
 from bot.services import Services
 
 log = logging.getLogger(__name__)
@@ -48,6 +49,9 @@ class CoachBot(commands.Bot):
         )
         self.services = services
         self._sync_commands = sync_commands
+        # Payments: the Stripe gateway (none without Stripe), webhook follow-ups run in the
+        # background, the paid /book entry point (bot/payments.py).
+        self.payments = BotPayments.from_settings(self)
 
     async def load_cogs(self) -> None:
         for name in cog_extensions():
@@ -60,6 +64,10 @@ class CoachBot(commands.Bot):
             settings = self.services.settings.bot
             await sync_if_changed(self.tree, settings.data_dir / "command-tree.sha256",
                                   settings.dev_guild_ids)
+
+    async def close(self) -> None:
+        await super().close()
+        await self.payments.aclose()  # background payment work, then Stripe's HTTP session
 
     async def on_ready(self) -> None:
         log.info("ready as %s in %d servers", self.user, len(self.guilds))

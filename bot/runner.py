@@ -10,6 +10,7 @@ import discord
 from bot.client import CoachBot
 from bot.services import Services
 from bot.settings import Settings
+from bot.web import WebServerError, web_server
 from storage.engine import create_engine
 from storage.migrate import migrate
 from storage.urls import redact_url
@@ -54,7 +55,12 @@ async def run_bot(settings: Settings) -> None:
                    sync_commands=settings.bot.sync_commands_on_start)
     try:
         async with bot:
-            await bot.start(settings.discord_token.reveal())
+            await bot.login(settings.discord_token.reveal())
+            # Stripe webhooks and /healthz (bot/web.py), served while connected to Discord.
+            async with web_server(bot):
+                await bot.connect()
+    except WebServerError as exc:
+        raise StartupError(str(exc)) from None
     except discord.LoginFailure:
         raise StartupError(
             "Discord rejected DISCORD_TOKEN (invalid token). Reset it under Bot > Reset Token "

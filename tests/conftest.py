@@ -4,4 +4,5 @@ pytest_plugins = [
     "tests.fixtures_db",
     "tests.harness.fixtures",
     "tests.fixtures_bot",
+    "tests.fake_stripe.fixtures",
 ]
