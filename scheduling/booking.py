@@ -23,6 +23,7 @@ from scheduling.booking_rules import (
     nearest,
 )
 from scheduling.errors import NotAllowed, NotFound, SlotTaken
+from scheduling.lifecycle import plan_session
 from scheduling.slots import DateOverride, WeeklyWindow
 
 # Whole local days around a query, so per-day limits and neighbours' buffers are all seen.
@@ -233,6 +234,8 @@ async def book(uow_factory: UnitOfWorkFactory, request: BookingRequest, *, now: 
             )
             await uow.bookings.record_status(booking.id, None, booking.status, at=now,
                                              actor_id=request.student_id, reason="booked")
+            if booking.status == "confirmed":
+                await plan_session(uow, booking, now=now)
             await uow.commit()
             return booking
     except SlotTaken:
@@ -300,6 +303,7 @@ async def confirm_held(uow_factory: Callable[..., AbstractAsyncContextManager[Co
         booking.expires_at = None
         await uow.bookings.record_status(booking.id, previous, "confirmed", at=now,
                                          actor_id=booking.student_id, reason=reason)
+        await plan_session(uow, booking, now=now)
         await uow.commit()
         return booking
 
