@@ -172,10 +172,10 @@ class BotPayments:
                 log.exception("payment follow-up %r failed", action)
 
     async def _provision(self, booking_id: int) -> None:
-        from bot.provisioning import provision_booking  # the Discord side of a booking
+        from bot.confirmations import booking_confirmed  # reminders, then the Discord side
 
         try:
-            outcome = await provision_booking(self.bot, booking_id)
+            outcome = await booking_confirmed(self.bot, booking_id)
         except NotFound:
             log.warning("paid booking %s vanished before provisioning", booking_id)
             return

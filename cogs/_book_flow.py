@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING, Any, Final
 
 import discord
 
+from bot.confirmations import booking_confirmed
 from bot.errors import send_ephemeral
-from bot.provisioning import provision_booking
 from bot.session_card import join_link
 from cogs._book_views import (
     FlowButton,
@@ -454,7 +454,7 @@ class BookFlow:
         """The Discord side of the booking. It reports its own failures and is retried by the
         retry loop; should it still raise, the booking stands and the student is told so."""
         try:
-            return await provision_booking(self.bot, booking_id)
+            return await booking_confirmed(self.bot, booking_id)
         except Exception:
             log.exception("provisioning booking %s raised; the retry loop will finish it",
                           booking_id)

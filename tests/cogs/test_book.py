@@ -5,12 +5,15 @@ paid offerings stopping at the summary, timezones, navigation and expiry."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from icalendar import Calendar
 from sqlalchemy import func, select
 
+from bot.lifecycle import runner_of
 from bot.provisioning import retry_unfinished
 from storage.models import MemberPreferences, RoleGrant
 from tests.cogs.booking_seed import (
@@ -132,6 +135,9 @@ async def test_booking_a_free_offering_end_to_end(coachbot, driver, guild, world
         assert channel.overwrites_for(member).view_channel is True
         assert channel.permissions_for(member).view_channel
     assert not channel.permissions_for(world["other"]).view_channel
+
+    # Its first reminder (24 h before) is scheduled right away, not at the next sweep.
+    assert runner_of(coachbot).wakeups.due_of(row.id) == TUE_10 - timedelta(hours=24)
 
     # Both DMs carry the session card and the calendar file.
     for member in (student, coach_member):
@@ -342,7 +348,7 @@ async def test_a_crash_inside_provisioning_still_tells_the_student_they_are_book
     async def crash(bot, booking_id):
         raise RuntimeError("database is locked")
 
-    monkeypatch.setattr("cogs._book_flow.provision_booking", crash)
+    monkeypatch.setattr("bot.confirmations.provision_booking", crash)
     with driver.expect_error_log("provisioning booking \\d+ raised") as logged:
         done = await driver.click(world["student"], summary, "book:confirm")
 

@@ -4,10 +4,13 @@ Stripe Checkout Session (real `stripe` library against the fake server); the sig
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import aiohttp
 import discord.ext.test as dpytest
 import pytest
 
+from bot.lifecycle import runner_of
 from bot.web import WebServer
 from payments.stripe_gateway import StripeGateway
 from tests.cogs.booking_seed import TUE, at, bookings, seed_coach, seed_offering, setup_server
@@ -86,6 +89,7 @@ async def test_the_webhook_after_pay_now_confirms_and_gives_access(paid, fake_st
     assert booking.status == "confirmed"
     assert paid["server"].role in bot.guilds[0].get_member(student.id).roles
     assert booking.text_channel_id is not None
+    assert runner_of(bot).wakeups.due_of(booking.id) == TUE_10 - timedelta(hours=24)
 
 
 async def test_a_taken_time_at_pay_now_offers_alternatives_and_charges_nothing(paid):
