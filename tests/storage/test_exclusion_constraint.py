@@ -29,7 +29,10 @@ async def pg_uow(postgres_url) -> AsyncIterator[UnitOfWork]:
 
 async def test_the_constraint_exists(pg_uow):
     definition = await pg_uow.session.scalar(
-        text("SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conname = :name"),
+        # This test's schema only ('bookings' resolves through its search_path): other runs'
+        # schemas come and go on the same server.
+        text("SELECT pg_get_constraintdef(oid) FROM pg_constraint "
+             "WHERE conname = :name AND conrelid = 'bookings'::regclass"),
         {"name": EXCLUSION_CONSTRAINT_NAME},
     )
     assert definition is not None
