@@ -18,6 +18,8 @@ from storage.repositories import (
     ScheduleRepository,
     WebhookEventRepository,
 )
+from storage.repositories.calendar_feeds import CalendarFeedRepository
+from storage.repositories.materials import MaterialRepository
 from storage.repositories.payments import PaymentRepository
 from storage.repositories.preferences import PreferencesRepository
 from storage.repositories.provisioning import ProvisioningRepository
@@ -25,6 +27,7 @@ from storage.repositories.ratings import RatingRepository
 from storage.repositories.reminders import ReminderRepository
 from storage.repositories.role_grants import RoleGrantRepository
 from storage.repositories.session_tasks import SessionTaskRepository
+from storage.repositories.stats import StatsRepository
 
 
 def make_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
@@ -59,6 +62,9 @@ class UnitOfWork:
     reminders: ReminderRepository
     ratings: RatingRepository
     session_tasks: SessionTaskRepository
+    materials: MaterialRepository
+    calendar_feeds: CalendarFeedRepository
+    stats: StatsRepository
 
     def __init__(
         self, session_factory: async_sessionmaker[AsyncSession], *, immediate: bool = False
@@ -94,6 +100,9 @@ class UnitOfWork:
         self.reminders = ReminderRepository(session)
         self.ratings = RatingRepository(session)
         self.session_tasks = SessionTaskRepository(session)
+        self.materials = MaterialRepository(session)
+        self.calendar_feeds = CalendarFeedRepository(session)
+        self.stats = StatsRepository(session)
         if self._immediate:
             try:
                 await session.connection()  # BEGIN (IMMEDIATE) now, not at the first query

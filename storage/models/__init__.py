@@ -7,6 +7,7 @@ from storage.models.bookings import (
     BookingStatusChange,
     solo_slot_key,
 )
+from storage.models.calendar_feeds import CalendarFeed
 from storage.models.coaches import AvailabilityWindow, Coach, DateOverride, Schedule
 from storage.models.guilds import AuditEntry, CoachGrant, GuildSettings
 from storage.models.lifecycle import SessionTask
@@ -24,6 +25,7 @@ __all__ = [
     "Base",
     "Booking",
     "BookingStatusChange",
+    "CalendarFeed",
     "Coach",
     "CoachGrant",
     "DateOverride",

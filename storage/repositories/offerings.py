@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Booking, Coach, Offering, OfferingQuestion
+from storage.models import Booking, Coach, Offering, OfferingAddon, OfferingQuestion
 from storage.models.offerings import OfferingThumbnail
 from storage.models.values import ACTIVE_BOOKING_STATUSES
 
@@ -149,3 +149,23 @@ class OfferingRepository:
                      .where(Offering.coach_id == coach_id, Offering.status == "published")
                      .order_by(Offering.id))
         return list(await self._session.scalars(statement))
+
+    # ------------------------------------------------------------ add-ons
+
+    async def addons(self, offering_id: int) -> list[OfferingAddon]:
+        """The offering's add-ons, oldest first."""
+        statement = (select(OfferingAddon).where(OfferingAddon.offering_id == offering_id)
+                     .order_by(OfferingAddon.id))
+        return list(await self._session.scalars(statement))
+
+    async def add_addon(self, offering_id: int, *, name: str, price_minor: int,
+                        extra_minutes: int = 0) -> OfferingAddon:
+        addon = OfferingAddon(offering_id=offering_id, name=name, price_minor=price_minor,
+                              extra_minutes=extra_minutes)
+        self._session.add(addon)
+        await self._session.flush()
+        return addon
+
+    async def delete_addon(self, addon: OfferingAddon) -> None:
+        await self._session.delete(addon)
+        await self._session.flush()
