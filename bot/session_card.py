@@ -3,8 +3,8 @@
 Buttons: **Join** (a link button, when the session has a link: the generated room, the coach's
 link or the private voice channel) and **Materials** (a `DynamicItem` whose custom_id carries
 the booking id, so it works in DMs and after a restart; only the two participants and server
-admins may use it). There is no Cancel button yet: cancelling belongs to `/cancel`, which does
-not exist yet, and a button must not promise what the bot cannot do.
+admins may use it), and **Cancel** (`bot.cancellation.CancelButton`, `session:cancel:{id}`: the
+`/cancel` confirmation, under the policy).
 """
 
 from __future__ import annotations
@@ -15,15 +15,23 @@ from typing import Any, Final
 
 import discord
 
+from bot.cancellation import CancelButton
 from bot.errors import report_error
-from scheduling.errors import NotAllowed, NotFound
-from scheduling.provisioning import SessionCard, channel_url, materials_text
+from scheduling import materials
+from scheduling.errors import NotFound
+from scheduling.money import Money
+from scheduling.provisioning import SessionCard, amount_paid, channel_url, materials_text
 
 CARD_COLOUR: Final = discord.Colour.blurple()
 MATERIALS_ID: Final = "session:materials:{booking_id}"
-NOT_A_PARTICIPANT: Final = ("Only the student and the coach of this session (and server admins) "
-                            "can see its materials.")
+NOT_A_PARTICIPANT: Final = materials.NOT_A_PARTICIPANT
 HISTORY_LIMIT: Final = 30
+
+
+async def paid_for_card(uow: Any, booking_id: int) -> Money | None:
+    """The receipt line of the booking's card: the amount paid (None: free or unpaid).
+    Pass it as `session_card(..., paid=...)`."""
+    return amount_paid(await uow.payments.for_booking(booking_id))
 
 
 def card_embed(card: SessionCard) -> discord.Embed:
@@ -31,6 +39,8 @@ def card_embed(card: SessionCard) -> discord.Embed:
     for item in card.fields:
         embed.add_field(name=item.name, value=item.value, inline=item.inline)
     embed.set_footer(text=card.footer)
+    if card.google_calendar_url:  # issue 9: "Add to Google Calendar"
+        embed.description = f"[Add to Google Calendar]({card.google_calendar_url})"
     return embed
 
 
@@ -76,28 +86,29 @@ def _is_admin_here(interaction: discord.Interaction, guild_id: int) -> bool:
 
 async def materials_for(interaction: discord.Interaction, booking_id: int) -> str:
     services = interaction.client.services  # type: ignore[attr-defined]
+    user = interaction.user
+    caller = materials.Caller(
+        user_id=user.id, guild_id=interaction.guild_id,
+        is_admin=isinstance(user, discord.Member) and user.guild_permissions.manage_guild)
     async with services.uow() as uow:  # read only
-        context = await uow.provisioning.context(booking_id)
-        if context is None:
-            raise NotFound("That session no longer exists.")
-        booking = context.booking
-        participants = {booking.student_id, context.coach.user_id}
-        if interaction.user.id not in participants and not _is_admin_here(
-                interaction, booking.guild_id):
-            raise NotAllowed(NOT_A_PARTICIPANT)
-        materials = await uow.provisioning.materials(booking_id)
-    return materials_text(materials, guild_id=booking.guild_id,
-                          text_channel_id=booking.text_channel_id)
+        try:
+            session, items = await materials.visible(uow, booking_id, caller)
+        except NotFound:
+            raise NotFound("That session no longer exists.") from None
+    return materials_text(items, guild_id=session.booking.guild_id,
+                          text_channel_id=session.booking.text_channel_id)
 
 
 DYNAMIC_ITEMS: Final = (MaterialsButton,)
 
 
-def card_view(booking_id: int, link: str | None) -> discord.ui.View:
+def card_view(booking_id: int, link: str | None, *, cancellable: bool = True) -> discord.ui.View:
     view = discord.ui.View(timeout=None)
     if link:
         view.add_item(discord.ui.Button(label="Join", style=discord.ButtonStyle.link, url=link))
     view.add_item(MaterialsButton(booking_id))
+    if cancellable:  # bot/cancellation.py: the /cancel confirmation
+        view.add_item(CancelButton(booking_id))
     return view
 
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 import discord
 
+from bot.cancellation import start_cancel
 from bot.session_card import materials_for
 from bot.ui import OwnedView
 from scheduling import sessions as service
@@ -40,6 +41,8 @@ def session_embed(number: int, item: SessionItem) -> discord.Embed:
                                        f"({timestamp(item.start, 'R')})", inline=False)
     embed.add_field(name="With", value=item.with_text[:1024])
     embed.add_field(name="Status", value=item.status)
+    if item.payment:
+        embed.add_field(name="Payment", value=item.payment[:1024])
     if item.where:
         embed.add_field(name="Where", value=item.where[:1024], inline=False)
     embed.set_footer(text=f"{role} · booking #{item.booking_id}")
@@ -55,6 +58,18 @@ class MaterialsListButton(discord.ui.Button["SessionsView"]):
     async def callback(self, interaction: discord.Interaction) -> None:
         text = await materials_for(interaction, self.booking_id)
         await interaction.response.send_message(text, ephemeral=True)
+
+
+class CancelListButton(discord.ui.Button["SessionsView"]):
+    """The session's Cancel: the `/cancel` confirmation (bot/cancellation.py)."""
+
+    def __init__(self, booking_id: int, number: int, row: int) -> None:
+        super().__init__(custom_id=f"sessions:cancel:{booking_id}", label=f"Cancel {number}",
+                         style=discord.ButtonStyle.danger, row=row)
+        self.booking_id = booking_id
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        await start_cancel(interaction, self.booking_id)
 
 
 class SessionsView(OwnedView):
@@ -99,6 +114,8 @@ class SessionsView(OwnedView):
                 self.add_item(discord.ui.Button(label=f"Join {number}", url=item.join_link,
                                                 style=discord.ButtonStyle.link, row=row))
             self.add_item(MaterialsListButton(item.booking_id, number, row))
+            if self.upcoming and item.status == service.STATUS_LABELS["confirmed"]:
+                self.add_item(CancelListButton(item.booking_id, number, row))
         which = "upcoming" if self.upcoming else "past"
         if not page.items:
             content = NO_UPCOMING if self.upcoming else NO_PAST
