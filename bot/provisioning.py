@@ -34,12 +34,13 @@ import discord
 from bot.audit_log import log_channel_problem
 from bot.dm import Attachment, DMClosed, only_pings, send_card_dm
 from bot.guild_facts import bot_outranks
-from bot.session_card import card_embed, card_view, find_sent, join_link
+from bot.session_card import card_embed, card_view, find_sent, join_link, paid_for_card
 from bot.session_channels import admit, category_for, create_channel, find_made
 from bot.step_results import StepDone, StepFailed, fail, http_error_text
 from scheduling import ics
 from scheduling import provisioning as plan
 from scheduling.errors import NotFound
+from scheduling.money import Money
 from scheduling.offerings import LOCATIONS, SESSION_TYPES
 from scheduling.provisioning import (
     CARD,
@@ -91,6 +92,7 @@ class _Run:
     context: ProvisioningContext
     location: SessionLocation
     now: datetime
+    paid: Money | None = None  # the receipt line of the card and DMs
     interrupted: bool = False
     fixed: list[str] = field(default_factory=list)
 
@@ -157,6 +159,7 @@ async def retry_unfinished(bot: CoachBot, *, limit: int = RETRY_BATCH) -> RetryR
 async def _provision(bot: CoachBot, booking_id: int) -> ProvisioningOutcome:
     async with bot.services.uow() as uow:
         context = await uow.provisioning.context(booking_id)
+        paid = await paid_for_card(uow, booking_id) if context is not None else None
     if context is None:
         raise NotFound("That booking no longer exists.")
     booking, offering = context.booking, context.offering
@@ -171,7 +174,7 @@ async def _provision(bot: CoachBot, booking_id: int) -> ProvisioningOutcome:
     if guild is None:
         return _not_in_server(booking_id, steps, records, location)
 
-    run = _Run(bot, guild, context, location, bot.services.clock())
+    run = _Run(bot, guild, context, location, bot.services.clock(), paid=paid)
     done: list[str] = []
     pending: dict[str, str] = {}
     notes: dict[str, str] = {}
@@ -458,7 +461,8 @@ async def _join_link(run: _Run) -> StepDone:
 
 def _card_parts(run: _Run) -> tuple[discord.Embed, discord.ui.View]:
     context = run.context
-    card = plan.session_card(context.booking, context.offering, context.coach, run.location)
+    card = plan.session_card(context.booking, context.offering, context.coach, run.location,
+                             paid=run.paid)
     return card_embed(card), card_view(run.booking_id, run.link)
 
 

@@ -37,6 +37,7 @@ from scheduling import book_flow as service
 from scheduling.book_flow import SLOTS_PER_PAGE, OfferingInfo, Option
 from scheduling.booking_rules import OpenSlot
 from scheduling.errors import NotConfigured, NotFound, SlotTaken
+from scheduling.money import format_money
 from scheduling.provisioning import ProvisioningOutcome
 
 if TYPE_CHECKING:
@@ -54,6 +55,24 @@ MAX_OPTIONS: Final = 25  # a select holds 25 options
 Screen = dict[str, Any]
 
 
+class AddonsSelect(discord.ui.Select[FlowView]):
+    """The summary's add-on menu (any number, none included); picks stay while the flow
+    lives and are passed to checkout."""
+
+    def __init__(self, info: OfferingInfo, picked: tuple[int, ...], *,
+                 on_pick: Any) -> None:
+        options = [discord.SelectOption(
+            label=a.name[:100], value=str(a.addon_id), default=a.addon_id in picked,
+            description=f"+{format_money(a.price_minor, info.currency)}")
+            for a in info.addons[:MAX_OPTIONS]]
+        super().__init__(custom_id="book:addons", options=options, min_values=0,
+                         max_values=len(options), placeholder="Add-ons (optional)", row=0)
+        self.on_pick = on_pick
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        await self.on_pick(interaction, list(self.values))
+
+
 class BookFlow:
     """One student's booking, from `/book` (or a Book button) to Confirm."""
 
@@ -62,6 +81,7 @@ class BookFlow:
         self.bot = bot
         self.state = FlowState(interaction.guild_id, interaction.user.id)
         self.view = FlowView(bot, interaction.user.id, bot.services.clock())
+        self.addon_ids: tuple[int, ...] = ()  # add-ons picked in the summary (paid offerings)
 
     @property
     def now(self) -> datetime:
@@ -248,6 +268,10 @@ class BookFlow:
                        "pay on Stripe's checkout page.")
             items.append(FlowButton("book:pay", "Pay now", on_press=self.on_pay,
                                     style=discord.ButtonStyle.success))
+            if info.addons:
+                items.append(AddonsSelect(info, self.addon_ids, on_pick=self.on_addons))
+                line = service.addons_line(info, self.addon_ids)
+                content += "\n" + (line or "Pick add-ons from the menu if you want any.")
         else:
             content = service.payments_not_ready(info)
         if info.questions:
@@ -419,6 +443,15 @@ class BookFlow:
         else:
             await interaction.followup.send(done, ephemeral=True)
 
+    @property
+    def picked(self) -> list[int]:
+        """The picked add-ons the offering still offers (checkout refuses unknown ones)."""
+        return [a.addon_id for a in service.chosen_addons(self.info, self.addon_ids)]
+
+    async def on_addons(self, interaction: discord.Interaction, values: list[str]) -> None:
+        self.addon_ids = tuple(int(v) for v in values)
+        await interaction.response.edit_message(**self._summary_screen())
+
     async def on_pay(self, interaction: discord.Interaction) -> None:
         state, info = self.state, self.info
         if state.confirming:
@@ -433,7 +466,7 @@ class BookFlow:
         try:
             await interaction.response.defer()  # Stripe is on the other end
             try:
-                started = await self.bot.payments.book_and_checkout(request)
+                started = await self.bot.payments.book_and_checkout(request, addon_ids=self.picked)
             except SlotTaken as taken:
                 state.alternatives = [s for s in taken.alternatives if isinstance(s, OpenSlot)]
                 await interaction.edit_original_response(**self._taken_screen(

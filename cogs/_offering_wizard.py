@@ -117,6 +117,9 @@ def wizard_view(state: WizardState) -> discord.ui.View:
         view.add_item(WizardButton(oid, step, "checkout", label="Edit description, price & length",
                                    style=discord.ButtonStyle.primary, row=2))
         view.add_item(WizardButton(oid, step, "add_question", label="Add a question", row=2))
+        view.add_item(WizardButton(
+            oid, step, "promotions", row=2, label="Stop promotion codes"
+            if state.allow_promotion_codes else "Allow promotion codes"))
     elif step == 3:
         options = [discord.SelectOption(label=f"Schedule: {name}"[:100], value=str(sid),
                                         default=sid == state.schedule_id)
@@ -622,6 +625,9 @@ ACTIONS: dict[str, Callable[[Press], Awaitable[None]]] = {
     "clear_thumbnail": _clear_thumbnail,
     "checkout": _checkout,
     "add_question": _add_question,
+    "promotions": lambda p: change_and_show(
+        p.interaction, p.offering_id, p.step,
+        lambda uow, coach, o: service.toggle_promotion_codes(uow, o)),
     "timing": lambda p: _open_modal(p, TimingModal),
     "limits": lambda p: _open_modal(p, LimitsModal),
     "policy": lambda p: _open_modal(p, PolicyModal),

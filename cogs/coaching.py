@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import io
+
 import discord
 from discord import app_commands
 from discord.ext import commands
@@ -10,9 +12,12 @@ from discord.ext import commands
 from bot.audit_log import channel_text, log_channel_problem, post_audit, role_text
 from bot.client import CoachBot
 from bot.guild_facts import doctor_facts, role_facts
+from scheduling import export as export_service
 from scheduling import server_setup as setup_service
 from scheduling.doctor import ALL_GOOD, DoctorReport, Severity, diagnose
 from scheduling.errors import InvalidInput, NotConfigured
+from scheduling.money import Money
+from scheduling.payouts import CoachEarnings, coach_earnings
 from scheduling.server_setup import (
     ACCESS_ROLE_NAME,
     CATEGORY_NAME,
@@ -390,6 +395,72 @@ class Coaching(commands.Cog):
                              paid_published_offerings=inputs.paid_published_offerings)
         await interaction.response.send_message(embed=doctor_embed(diagnose(facts)),
                                                 ephemeral=True)
+
+    # ------------------------------------------------------------ export (issue 9)
+
+    @coaching.command(name="export", description="Bookings in a date range as a CSV file")
+    @app_commands.checks.has_permissions(manage_guild=True)
+    @app_commands.rename(first="from", last="to")
+    @app_commands.describe(first="First day (UTC), like 2026-11-01",
+                           last="Last day (UTC, included), like 2026-11-30")
+    async def export(self, interaction: discord.Interaction, first: str, last: str) -> None:
+        assert interaction.guild_id is not None
+        async with self.bot.services.uow() as uow:  # read only
+            made = await export_service.export_bookings(
+                uow, guild_id=interaction.guild_id, first_text=first, last_text=last)
+        await interaction.response.send_message(
+            f"{made.rows} booking{'' if made.rows == 1 else 's'} starting from "
+            f"{made.first.isoformat()} to {made.last.isoformat()} (UTC).", ephemeral=True,
+            file=discord.File(io.BytesIO(made.data), filename=made.filename))
+
+    # ------------------------------------------------------------ earnings
+
+    @coaching.command(name="earnings",
+                      description="What each coach earned from paid sessions, and is owed")
+    @app_commands.checks.has_permissions(manage_guild=True)
+    async def earnings(self, interaction: discord.Interaction) -> None:
+        assert interaction.guild_id is not None
+        async with self.bot.services.uow() as uow:
+            rows = await coach_earnings(uow, guild_id=interaction.guild_id)
+        await interaction.response.send_message(embed=earnings_embed(rows), ephemeral=True)
+
+
+EARNINGS_FIELDS = 24  # Discord allows 25 fields; the last one says how many were left out
+
+
+def earnings_embed(rows: list[CoachEarnings]) -> discord.Embed:
+    """Per coach and currency: paid sessions, refunds, the server's fee, and what the server
+    owes (coaches without a ready Stripe account) or Stripe paid out (destination charges)."""
+    embed = discord.Embed(title="Coach earnings", colour=discord.Colour.blurple())
+    if not rows:
+        embed.description = "No paid sessions yet, so no coach is owed anything."
+        return embed
+    owed: dict[str, int] = {}
+    for row in rows:
+        owed[row.owed.currency] = owed.get(row.owed.currency, 0) + row.owed.minor
+    totals = ", ".join(str(Money(minor, currency))
+                       for currency, minor in sorted(owed.items()) if minor)
+    headline = (f"The server owes coaches {totals} in total." if totals
+                else "The server owes coaches nothing.")
+    embed.description = (
+        f"**{headline}** Paid sessions so far, after refunds "
+        "and the server's fee. *Owed*: money kept by the server's Stripe account for coaches "
+        "without a linked payout account (`/coach payouts`); pay it to them yourself. "
+        "*Paid out*: sent by Stripe to the coach's own account.")
+    for row in rows[:EARNINGS_FIELDS]:
+        sessions = f"{row.sessions} session{'s' if row.sessions != 1 else ''}"
+        embed.add_field(name=f"{row.display_name} ({row.gross.currency})", inline=False, value=(
+            f"{sessions} · paid {_amount(row.gross)} · refunded {_amount(row.refunded)} · "
+            f"fee {_amount(row.platform_fee)}\n**Owed: {_amount(row.owed)}** · "
+            f"paid out: {_amount(row.transferred)}")[:FIELD_LIMIT])
+    if len(rows) > EARNINGS_FIELDS:
+        embed.add_field(name="More", inline=False,
+                        value=f"{len(rows) - EARNINGS_FIELDS} more coach totals not shown.")
+    return embed
+
+
+def _amount(money: Money) -> str:
+    return str(money) if money.minor else "nothing"  # format_money says "Free" for zero
 
 
 async def setup(bot: CoachBot) -> None:

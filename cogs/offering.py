@@ -26,6 +26,7 @@ from cogs._offering_wizard import (
     resume_prompt,
     send_new,
 )
+from scheduling import addons as addon_service
 from scheduling import offerings as service
 from scheduling.errors import DomainError
 from scheduling.offering_fields import check_image_attachment
@@ -175,6 +176,78 @@ class Offerings(commands.Cog):
             await service.check_deletable(uow, target, now)
             offering_id, title = target.id, target.title
         await send_new(interaction, delete_prompt(offering_id, title))
+
+    # ------------------------------------------------------------ add-ons
+
+    # `/offering addon add|remove|list`: priced extras students pick when booking a paid
+    # offering (scheduling/addons.py); each is a line item of the Checkout Session.
+    addon = app_commands.Group(name="addon", description="Extras students can buy with a session",
+                               parent=offering)
+
+    async def _owned(self, uow: object, interaction: discord.Interaction, offering: str
+                     ) -> service.OfferingRecord:
+        coach = await current_coach(uow, interaction)  # type: ignore[arg-type]
+        return await service.find_owned(uow, coach, offering)  # type: ignore[arg-type]
+
+    async def addon_names(self, interaction: discord.Interaction, current: str
+                          ) -> list[app_commands.Choice[str]]:
+        typed = getattr(interaction.namespace, "offering", None)
+        if not typed:
+            return []
+        try:
+            async with self.bot.services.uow() as uow:  # read only
+                target = await self._owned(uow, interaction, typed)
+                lines = await addon_service.list_addons(uow, target)
+        except DomainError:
+            return []
+        return [app_commands.Choice(name=line.label[:100], value=line.name)
+                for line in lines if current.casefold() in line.name.casefold()][:25]
+
+    @addon.command(name="add", description="Offer a priced extra with a paid offering")
+    @app_commands.describe(offering=OFFERING_HELP, name="What the student gets, e.g. "
+                           "Session recording", price="Its price, e.g. 9 or 9.50",
+                           extra_minutes="Extra session time (not supported yet: keep 0)")
+    @app_commands.autocomplete(offering=any_offering)
+    async def add(self, interaction: discord.Interaction, offering: str,
+                  name: app_commands.Range[str, 1, 100], price: str,
+                  extra_minutes: app_commands.Range[int, 0, 240] = 0) -> None:
+        async with self.bot.services.uow() as uow:
+            target = await self._owned(uow, interaction, offering)
+            line = await addon_service.add_addon(uow, target, name=name, price=price,
+                                                 extra_minutes=extra_minutes)
+            title = target.title
+            await uow.commit()
+        await interaction.response.send_message(
+            f"Added **{line.name}** for {line.price} to **{title}**. Students booking it can "
+            "pick it in the summary before paying.", ephemeral=True)
+
+    @addon.command(name="remove", description="Stop offering an add-on")
+    @app_commands.describe(offering=OFFERING_HELP, name="The add-on to remove")
+    @app_commands.autocomplete(offering=any_offering, name=addon_names)
+    async def remove(self, interaction: discord.Interaction, offering: str, name: str) -> None:
+        async with self.bot.services.uow() as uow:
+            target = await self._owned(uow, interaction, offering)
+            line = await addon_service.remove_addon(uow, target, name)
+            title = target.title
+            await uow.commit()
+        await interaction.response.send_message(
+            f"Removed **{line.name}** from **{title}**. Sessions already booked with it keep "
+            "it.", ephemeral=True)
+
+    @addon.command(name="list", description="The add-ons of one of your offerings")
+    @app_commands.describe(offering=OFFERING_HELP)
+    @app_commands.autocomplete(offering=any_offering)
+    async def list_addons(self, interaction: discord.Interaction, offering: str) -> None:
+        async with self.bot.services.uow() as uow:
+            target = await self._owned(uow, interaction, offering)
+            lines = await addon_service.list_addons(uow, target)
+            title = target.title
+        if not lines:
+            text = (f"**{title}** has no add-ons. Add one with `/offering addon add`.")
+        else:
+            text = f"Add-ons of **{title}**:\n" + "\n".join(
+                f"- {line.name}: {line.price}" for line in lines)
+        await interaction.response.send_message(text, ephemeral=True)
 
 
 async def setup(bot: CoachBot) -> None:

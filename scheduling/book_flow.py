@@ -84,6 +84,8 @@ class FlowOfferings(Protocol):
 
     async def questions(self, offering_id: int) -> Sequence[QuestionRecord]: ...
 
+    async def addons(self, offering_id: int) -> Sequence[AddonRecord]: ...
+
 
 class RequiredRoleSettings(Protocol):
     required_role_id: int | None
@@ -111,6 +113,22 @@ class FlowUnitOfWork(Protocol):
 
 
 # ---------------------------------------------------------------- plain data the flow keeps
+
+
+class AddonRecord(Protocol):
+    id: int
+    name: str
+    price_minor: int
+    extra_minutes: int
+
+
+@dataclass(frozen=True)
+class AddonChoice:
+    """An add-on the student may pick in the summary of a paid offering."""
+
+    addon_id: int
+    name: str
+    price_minor: int
 
 
 @dataclass(frozen=True)
@@ -142,6 +160,7 @@ class OfferingInfo:
     capacity: int
     booking_window_days: int
     questions: tuple[Question, ...]
+    addons: tuple[AddonChoice, ...] = ()  # paid offerings only; none with extra time
 
     @property
     def is_free(self) -> bool:
@@ -364,7 +383,35 @@ async def offering_info(uow: FlowUnitOfWork, offering_id: int, guild_id: int) ->
         coach_zone=await _coach_zone(uow, offering, coach),
         duration_minutes=offering.duration_minutes, price_minor=offering.price_minor,
         currency=offering.currency, capacity=offering.capacity,
-        booking_window_days=offering.booking_window_days, questions=questions)
+        booking_window_days=offering.booking_window_days, questions=questions,
+        addons=await _addon_choices(uow, offering))
+
+
+async def _addon_choices(uow: FlowUnitOfWork, offering: OfferingRecord
+                         ) -> tuple[AddonChoice, ...]:
+    """The add-ons a student can pick: paid offerings only, and none that adds time (booking
+    does not reserve it; `/offering addon add` refuses those anyway)."""
+    if offering.price_minor == 0:
+        return ()
+    return tuple(AddonChoice(a.id, a.name, a.price_minor)
+                 for a in await uow.offerings.addons(offering.id) if a.extra_minutes == 0)
+
+
+def chosen_addons(info: OfferingInfo, addon_ids: Sequence[int]) -> tuple[AddonChoice, ...]:
+    """The picked add-ons that the offering still has, in the offering's order."""
+    wanted = set(addon_ids)
+    return tuple(a for a in info.addons if a.addon_id in wanted)
+
+
+def addons_line(info: OfferingInfo, addon_ids: Sequence[int]) -> str | None:
+    """`Add-ons: Recording (+$9.00). Total: $34.00`, or None when nothing is picked."""
+    chosen = chosen_addons(info, addon_ids)
+    if not chosen:
+        return None
+    names = ", ".join(f"{a.name} (+{format_money(a.price_minor, info.currency)})"
+                      for a in chosen)
+    total = info.price_minor + sum(a.price_minor for a in chosen)
+    return f"Add-ons: {names}. Total: **{format_money(total, info.currency)}**."
 
 
 # ---------------------------------------------------------------- who may book

@@ -102,6 +102,7 @@ class OfferingRecord(Protocol):
     location_kind: str
     location_url: str | None
     role_id: int | None
+    allow_promotion_codes: bool
 
 
 class QuestionRecord(Protocol):
@@ -287,6 +288,7 @@ class WizardState:
     location_kind: str
     role_id: int | None
     has_thumbnail: bool
+    allow_promotion_codes: bool = False
     form: Mapping[str, str] = field(default_factory=dict)  # modal prefills
 
     @property
@@ -447,6 +449,11 @@ async def set_uploaded_thumbnail(uow: OfferingsUnitOfWork, offering: OfferingRec
 async def clear_thumbnail(uow: OfferingsUnitOfWork, offering: OfferingRecord) -> None:
     await uow.offerings.delete_thumbnail(offering.id)
     await uow.offerings.update(offering, thumbnail_url=None)
+
+
+async def toggle_promotion_codes(uow: OfferingsUnitOfWork, offering: OfferingRecord) -> None:
+    """Let students enter Stripe promotion codes at checkout, or stop letting them."""
+    await uow.offerings.update(offering, allow_promotion_codes=not offering.allow_promotion_codes)
 
 
 async def thumbnail_bytes(uow: OfferingsUnitOfWork, offering_id: int) -> bytes | None:
@@ -785,6 +792,8 @@ async def _settings_for_step(uow: OfferingsUnitOfWork, offering: OfferingRecord,
                 CardField("Session type", SESSION_TYPES.get(offering.session_type, "?")),
                 CardField("Capacity", "1 (1-on-1)" if offering.capacity == 1
                           else f"{offering.capacity} (group)"),
+                CardField("Promotion codes", "students may enter one at checkout"
+                          if offering.allow_promotion_codes else "not offered at checkout"),
                 CardField(f"Questions ({len(questions)}/{MAX_QUESTIONS})", listed[:1024],
                           inline=False)]
     if step == 3:
@@ -860,6 +869,7 @@ async def wizard_state(uow: OfferingsUnitOfWork, coach: CoachRecord, offering: O
         schedules=tuple((s.id, s.name) for s in schedules), schedule_id=offering.schedule_id,
         session_type=offering.session_type, location_kind=offering.location_kind,
         role_id=offering.role_id, has_thumbnail=card.thumbnail is not None,
+        allow_promotion_codes=bool(offering.allow_promotion_codes),
         form=_form(offering, policy, inherited))
 
 

@@ -32,6 +32,8 @@ from datetime import datetime
 from enum import Enum
 from typing import Any, Final, Protocol
 
+from scheduling import ics
+from scheduling.money import Money
 from scheduling.offering_fields import format_duration
 from scheduling.offerings import SESSION_TYPES
 
@@ -338,6 +340,7 @@ class SessionCard:
     footer: str
     join_url: str | None
     start: datetime
+    google_calendar_url: str | None = None  # "Add to Google Calendar" (issue 9)
 
 
 def _clip(text: str, limit: int) -> str:
@@ -357,7 +360,7 @@ def where_text(location_kind: str, location: SessionLocation) -> str:
 
 
 def session_card(booking: BookingRecord, offering: OfferingRecord, coach: CoachRecord,
-                 location: SessionLocation) -> SessionCard:
+                 location: SessionLocation, *, paid: Money | None = None) -> SessionCard:
     """What the session card shows: who, when (Discord timestamps), the offering, the answers
     to its questions and how to join. Mentions render as names; they never ping in embeds."""
     when = f"{timestamp(booking.start_at, 'F')} ({timestamp(booking.start_at, 'R')})"
@@ -373,6 +376,8 @@ def session_card(booking: BookingRecord, offering: OfferingRecord, coach: CoachR
     ]
     if location.text_channel_id is not None and offering.location_kind != "discord":
         fields.append(CardField("Session channel", f"<#{location.text_channel_id}>"))
+    if paid is not None and paid.minor:
+        fields.append(CardField("Paid", str(paid), inline=True))  # the receipt
     used = sum(len(f.name) + len(f.value) for f in fields) + len(offering.title)
     for answer in booking.answers or []:
         label = _clip(str(answer.get("label") or "Question"), FIELD_NAME_MAX)
@@ -384,7 +389,36 @@ def session_card(booking: BookingRecord, offering: OfferingRecord, coach: CoachR
     title = _clip(f"Session: {offering.title}", EMBED_TITLE_MAX)
     return SessionCard(booking_id=booking.id, title=title, fields=tuple(fields),
                        footer=card_marker(booking.id), join_url=location.join_url,
-                       start=booking.start_at)
+                       start=booking.start_at,
+                       google_calendar_url=google_link(booking, offering, coach, location))
+
+
+def google_link(booking: BookingRecord, offering: OfferingRecord, coach: CoachRecord,
+                location: SessionLocation) -> str:
+    """The card's "Add to Google Calendar" link (times in UTC, the join link as location)."""
+    where = location.join_url or (
+        channel_url(booking.guild_id, location.text_channel_id)
+        if location.text_channel_id is not None else "Discord")
+    details = f"{offering.title} with coach {coach.display_name}. Booked with Coachbot."
+    return ics.google_calendar_link(title=f"{offering.title} with {coach.display_name}",
+                                    start=booking.start_at, end=booking.end_at,
+                                    details=details, location=where)
+
+
+class PaidRecord(Protocol):
+    status: str
+    amount_minor: int
+    currency: str
+
+
+RECEIPT_STATUSES: Final = frozenset({"paid", "partially_refunded", "refunded"})
+
+
+def amount_paid(payment: PaidRecord | None) -> Money | None:
+    """What the student paid for the booking (the card's receipt line); None: nothing paid."""
+    if payment is None or payment.status not in RECEIPT_STATUSES or not payment.amount_minor:
+        return None
+    return Money(payment.amount_minor, payment.currency)
 
 
 # ---------------------------------------------------------------- materials (card button)

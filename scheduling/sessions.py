@@ -8,10 +8,11 @@ Abandoned payment holds are in neither. Pure: storage comes in through the Proto
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Final, Protocol
 
+from scheduling.money import Money
 from scheduling.provisioning import channel_url
 
 PAGE_SIZE: Final = 4  # each session gets a row of buttons; a message holds 5 rows
@@ -54,8 +55,27 @@ class SessionBookings(Protocol):
                                      now: datetime) -> int: ...
 
 
+class PaymentRecord(Protocol):
+    id: int
+    status: str
+    amount_minor: int
+    currency: str
+
+
+class RefundRecord(Protocol):
+    status: str
+    amount_minor: int
+
+
+class SessionPayments(Protocol):
+    async def for_booking(self, booking_id: int) -> PaymentRecord | None: ...
+
+    async def refunds_of(self, payment_id: int) -> Sequence[RefundRecord]: ...
+
+
 class SessionsUnitOfWork(Protocol):
     bookings: SessionBookings
+    payments: SessionPayments
 
 
 @dataclass(frozen=True)
@@ -69,6 +89,7 @@ class SessionItem:
     status: str
     where: str | None  # channel mentions
     join_link: str | None  # only for sessions that can still be joined
+    payment: str | None = None  # "Paid $25.00", ...; None for free sessions
 
 
 @dataclass(frozen=True)
@@ -108,6 +129,30 @@ def join_link_of(record: SessionRecord, now: datetime) -> str | None:
     return None
 
 
+def payment_text(payment: PaymentRecord | None,
+                 refunds: Sequence[RefundRecord] = ()) -> str | None:
+    """The session's payment as its participants read it (None: nothing to pay)."""
+    if payment is None:
+        return None
+    amount = Money(payment.amount_minor, payment.currency)
+    refunded = Money(sum(r.amount_minor for r in refunds if r.status == "succeeded"),
+                     payment.currency)
+    if payment.status == "paid":
+        return f"Paid {amount}"
+    if payment.status == "refunded":
+        return f"Paid {amount}, refunded in full"
+    if payment.status == "partially_refunded":
+        return (f"Paid {amount}, {refunded} refunded" if refunded.minor
+                else f"Paid {amount}, partly refunded")
+    if payment.status == "pending":
+        return f"{amount} not paid yet"
+    if payment.status == "failed":
+        return f"Payment of {amount} failed"
+    if payment.status == "expired":
+        return f"Not paid ({amount}): the payment page expired"
+    return f"{amount}: {payment.status.replace('_', ' ')}"
+
+
 def item_for(record: SessionRecord, user_id: int, now: datetime) -> SessionItem:
     as_coach = record.coach_user_id == user_id and record.student_id != user_id
     with_text = (f"Student <@{record.student_id}>" if as_coach
@@ -131,5 +176,13 @@ async def sessions_page(uow: SessionsUnitOfWork, *, guild_id: int, user_id: int,
     page = max(0, min(page, pages - 1))
     records = await uow.bookings.sessions_of_user(guild_id, user_id, upcoming=upcoming, now=now,
                                                   offset=page * page_size, limit=page_size)
-    return SessionsPage(upcoming, page, pages, total,
-                        tuple(item_for(r, user_id, now) for r in records))
+    items = []
+    for record in records:
+        item = item_for(record, user_id, now)
+        payment = await uow.payments.for_booking(record.booking_id)
+        if payment is not None:
+            refunds = (await uow.payments.refunds_of(payment.id)
+                       if payment.status == "partially_refunded" else ())
+            item = replace(item, payment=payment_text(payment, refunds))
+        items.append(item)
+    return SessionsPage(upcoming, page, pages, total, tuple(items))

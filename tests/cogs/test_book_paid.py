@@ -13,7 +13,15 @@ import pytest
 from bot.lifecycle import runner_of
 from bot.web import WebServer
 from payments.stripe_gateway import StripeGateway
-from tests.cogs.booking_seed import TUE, at, bookings, seed_coach, seed_offering, setup_server
+from tests.cogs.booking_seed import (
+    TUE,
+    at,
+    bookings,
+    history,
+    seed_coach,
+    seed_offering,
+    setup_server,
+)
 from tests.cogs.test_book import option
 from tests.fake_stripe import signed_delivery
 from tests.fixtures_bot import stripe_settings
@@ -90,6 +98,10 @@ async def test_the_webhook_after_pay_now_confirms_and_gives_access(paid, fake_st
     assert paid["server"].role in bot.guilds[0].get_member(student.id).roles
     assert booking.text_channel_id is not None
     assert runner_of(bot).wakeups.due_of(booking.id) == TUE_10 - timedelta(hours=24)
+    cards = [m for m in await history(student.dm_channel) if m.embeds]
+    assert cards, "the student gets the session card by DM"
+    fields = {f.name: f.value for f in cards[-1].embeds[0].fields}
+    assert fields["Paid"] == "$25.00"  # the receipt
 
 
 async def test_a_taken_time_at_pay_now_offers_alternatives_and_charges_nothing(paid):

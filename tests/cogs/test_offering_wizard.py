@@ -296,6 +296,18 @@ async def step2(driver, coach, wizard):
     return await press(driver, coach, wizard, "next")
 
 
+async def test_step_two_toggles_promotion_codes_at_checkout(coachbot, driver, coach, step2):
+    assert fields(step2.last.embeds[1])["Promotion codes"] == "not offered at checkout"
+    allowed = await press(driver, coach, step2, "promotions")
+    assert (await the_offering(coachbot)).allow_promotion_codes is True
+    assert fields(allowed.last.embeds[1])["Promotion codes"] == (
+        "students may enter one at checkout")
+    assert allowed.last.component(button(allowed, "promotions"))["label"] == (
+        "Stop promotion codes")
+    await press(driver, coach, allowed, "promotions")
+    assert (await the_offering(coachbot)).allow_promotion_codes is False
+
+
 async def test_step_two_stores_description_price_duration_and_capacity(coachbot, driver, coach,
                                                                       step2):
     assert "step 2 of 4" in step2.last.content
