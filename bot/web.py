@@ -25,6 +25,7 @@ from aiohttp import web
 from sqlalchemy import text
 
 from payments.webhooks import WebhookRejected, verify_event
+from scheduling import calendar_feed as feeds
 
 if TYPE_CHECKING:
     from bot.client import CoachBot
@@ -149,6 +150,33 @@ async def payouts_done(request: web.Request) -> web.Response:
                 "sessions go to your account; <code>/coach payouts</code> shows the status.")
 
 
+# ---------------------------------------------------------------- calendar feeds (issue 9)
+
+FEED_HEADERS: Final = {"Cache-Control": "private, max-age=300", "X-Content-Type-Options": "nosniff",
+                       "Referrer-Policy": "no-referrer"}
+
+
+async def calendar_feed(request: web.Request) -> web.Response:
+    """`GET /calendar/{token}.ics`: a member's private feed; 404 (the same for every unknown,
+    rotated or malformed token) otherwise."""
+    bot = _bot(request)
+    async with bot.services.uow() as uow:  # read only
+        feed = await feeds.find(uow, request.match_info["token"])
+        if feed is None:
+            return web.Response(status=404, text="Not found", headers={"Cache-Control": "no-store"})
+        guild = bot.get_guild(feed.guild_id)
+
+        def name_of(user_id: int) -> str:
+            member = guild.get_member(user_id) if guild is not None else None
+            return member.display_name if member is not None else "Student"
+
+        body = await feeds.feed_calendar(
+            uow, feed, now=bot.services.clock(), name_of=name_of,
+            server_name=guild.name if guild is not None else "Discord")
+    return web.Response(body=body, content_type="text/calendar", charset="utf-8",
+                        headers=FEED_HEADERS)
+
+
 # ---------------------------------------------------------------- the app and the server
 
 
@@ -160,6 +188,7 @@ def make_app(bot: CoachBot) -> web.Application:
     app.router.add_get("/checkout/success", checkout_success)
     app.router.add_get("/checkout/cancel", checkout_cancel)
     app.router.add_get("/stripe/payouts/done", payouts_done)
+    app.router.add_get("/calendar/{token}.ics", calendar_feed)  # issue 9: private feeds
     return app
 
 

@@ -18,9 +18,10 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Final
+from urllib.parse import urlencode
 
 from icalendar import Alarm, Calendar, Event, vCalAddress, vText
 
@@ -147,4 +148,91 @@ def session_calendar(event: SessionEvent, *, now: datetime) -> bytes:
     vevent.add_component(alarm)
 
     calendar.add_component(vevent)
+    return calendar.to_ical()
+
+
+# ---------------------------------------------------------------- updates, cancellations, links
+# A reschedule is `session_calendar` again with the same UID and the booking's new
+# reschedule count as SEQUENCE (`rescheduled_calendar` makes that explicit); a cancellation is
+# `METHOD:CANCEL` with STATUS:CANCELLED and a SEQUENCE one higher than the last update, so
+# calendar apps apply it over every earlier version of the event.
+
+GOOGLE_TEMPLATE: Final = "https://calendar.google.com/calendar/render"
+
+
+def rescheduled_calendar(event: SessionEvent, *, reschedule_count: int,
+                         now: datetime) -> bytes:
+    """The update sent after a reschedule: same UID, new times, SEQUENCE = reschedule count."""
+    if reschedule_count < 1:
+        raise ValueError("a reschedule has a reschedule count of at least 1")
+    return session_calendar(_with_sequence(event, reschedule_count), now=now)
+
+
+def cancellation_ics(event: SessionEvent, *, now: datetime) -> bytes:
+    """``METHOD:CANCEL`` for the session (same UID; SEQUENCE = the event's sequence + 1)."""
+    if now.tzinfo is None:
+        raise ValueError("times must be timezone-aware")
+    calendar = Calendar()
+    calendar.add("prodid", PRODID)
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("method", "CANCEL")
+    vevent = Event()
+    vevent.add("uid", uid_for(event.booking_id))
+    vevent.add("dtstamp", now.astimezone(UTC))
+    vevent.add("dtstart", event.start.astimezone(UTC))
+    vevent.add("dtend", event.end.astimezone(UTC))
+    vevent.add("sequence", event.sequence + 1)
+    vevent.add("status", "CANCELLED")
+    vevent.add("summary", _text(f"Cancelled: {event.title} with {event.coach.name}"))
+    vevent.add("organizer", _address(event.coach))
+    vevent.add("attendee", _address(event.student, role="REQ-PARTICIPANT"))
+    calendar.add_component(vevent)
+    return calendar.to_ical()
+
+
+def _with_sequence(event: SessionEvent, sequence: int) -> SessionEvent:
+    return replace(event, sequence=sequence)
+
+
+def _google_time(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+def google_calendar_link(*, title: str, start: datetime, end: datetime,
+                         details: str = "", location: str = "") -> str:
+    """An "Add to Google Calendar" link (Google's event template URL), times in UTC."""
+    if start.tzinfo is None or end.tzinfo is None:
+        raise ValueError("times must be timezone-aware")
+    query = {"action": "TEMPLATE", "text": title,
+             "dates": f"{_google_time(start)}/{_google_time(end)}"}
+    if details:
+        query["details"] = details
+    if location:
+        query["location"] = location
+    return f"{GOOGLE_TEMPLATE}?{urlencode(query)}"
+
+
+def feed_calendar(events: list[SessionEvent], *, name: str, now: datetime) -> bytes:
+    """A subscribable calendar (``METHOD:PUBLISH``) of sessions, for the private feed."""
+    calendar = Calendar()
+    calendar.add("prodid", PRODID)
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("method", "PUBLISH")
+    calendar.add("x-wr-calname", _text(name))
+    for event in events:
+        vevent = Event()
+        vevent.add("uid", uid_for(event.booking_id))
+        vevent.add("dtstamp", now.astimezone(UTC))
+        vevent.add("dtstart", event.start.astimezone(UTC))
+        vevent.add("dtend", event.end.astimezone(UTC))
+        vevent.add("sequence", event.sequence)
+        vevent.add("status", "CONFIRMED")
+        vevent.add("summary", _text(f"{event.title} with {event.coach.name}"))
+        vevent.add("description", _text(description_for(event)))
+        location = event.join_url or event.where or event.channel_url
+        if location:
+            vevent.add("location", _text(location))
+        calendar.add_component(vevent)
     return calendar.to_ical()
