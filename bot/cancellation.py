@@ -15,6 +15,7 @@ Imports of `bot.lifecycle` stay inside functions: `bot.session_card` imports thi
 
 from __future__ import annotations
 
+import io
 import logging
 import re
 from typing import TYPE_CHECKING, Any, Final
@@ -24,6 +25,7 @@ import discord
 from bot.errors import report_error
 from bot.ui import OwnedView, ReportingModal
 from scheduling import cancellation as service
+from scheduling import ics
 from scheduling.cancellation import Cancelled, CancelQuote
 from scheduling.money import format_money
 
@@ -159,16 +161,36 @@ async def carry_out(bot: CoachBot, done: Cancelled, actor: discord.abc.User) -> 
         await cancel_booking_jobs(bot, done.quote.booking_id)
     except Exception:
         log.exception("could not drop the jobs of cancelled booking %s", done.quote.booking_id)
-    await _dm(bot, done.other_party_id, other_party_text(done))
+    student = bot.get_user(done.student_id)
+    name = student.display_name if student else "Student"
+    await _dm(bot, done.other_party_id, other_party_text(done),
+              calendar=cancelled_calendar(done, name))
+    await _dm(bot, done.actor_id, CALENDAR_NOTE, calendar=cancelled_calendar(done, name))
     await post_log(bot, done, actor)
 
 
-async def _dm(bot: CoachBot, user_id: int, text: str) -> None:
+CALENDAR_NOTE = "Cancelled. Open the attached file to remove the session from your calendar."
+
+
+def cancelled_calendar(done: Cancelled, student_name: str) -> discord.File:
+    """`METHOD:CANCEL` with the booking's UID, so calendars drop the event they imported."""
+    quote = done.quote
+    event = ics.SessionEvent(
+        booking_id=quote.booking_id, title=quote.title, start=quote.start_at, end=quote.end_at,
+        coach=ics.Participant(done.coach_user_id, done.coach_name),
+        student=ics.Participant(done.student_id, student_name), session_type="",
+        sequence=quote.sequence)
+    data = ics.cancellation_ics(event, now=done.at)
+    return discord.File(io.BytesIO(data), filename=ics.filename_for(quote.booking_id))
+
+
+async def _dm(bot: CoachBot, user_id: int, text: str, *,
+              calendar: discord.File | None = None) -> None:
     if not user_id:
         return
     try:
         user = bot.get_user(user_id) or await bot.fetch_user(user_id)
-        await user.send(text, allowed_mentions=discord.AllowedMentions.none())
+        await user.send(text, file=calendar, allowed_mentions=discord.AllowedMentions.none())
     except discord.HTTPException as error:
         log.warning("could not DM user %s about a cancellation: %s", user_id, error)
 

@@ -66,6 +66,8 @@ class CancelQuote:
     guild_id: int
     title: str
     start_at: datetime
+    end_at: datetime
+    sequence: int  # the calendar event's SEQUENCE (one per reschedule)
     role: str  # STUDENT, COACH or ADMIN
     paid_minor: int | None  # None: nothing was paid (a free session)
     refund_minor: int  # what the refund would be (0 when nothing is refunded)
@@ -164,7 +166,8 @@ async def _quote(uow: CancelUnitOfWork, booking_id: int, actor_id: int, *, now: 
                   else policy.refund_amount(payment.amount_minor, notice) or 0)
     quote = CancelQuote(
         booking_id=booking.id, guild_id=booking.guild_id,
-        title=offering.title if offering else "Session", start_at=booking.start_at, role=role,
+        title=offering.title if offering else "Session", start_at=booking.start_at,
+        end_at=booking.end_at, sequence=booking.reschedule_count, role=role,
         paid_minor=payment.amount_minor if paid and payment else None, refund_minor=refund,
         currency=payment.currency if paid and payment else
         (offering.currency if offering else "USD"),

@@ -160,6 +160,22 @@ async def test_free_session_cancel_frees_the_slot_and_tells_the_coach(world):
     assert again.status == "confirmed"
 
 
+async def test_both_participants_get_a_calendar_cancellation(world):
+    from icalendar import Calendar
+
+    booking_id = await free_booking(world)
+    await cancel(world, world["student"], booking_id, "Double-booked")
+
+    for member in (world["student"], world["coach"]):
+        [message] = [m for m in await history(member.dm_channel) if m.attachments]
+        calendar = Calendar.from_ical(await message.attachments[0].read())
+        assert calendar["METHOD"] == "CANCEL"
+        event = calendar.walk("VEVENT")[0]
+        assert str(event["UID"]) == f"booking-{booking_id}@coachbot"
+        assert str(event["STATUS"]) == "CANCELLED"
+        assert int(event["SEQUENCE"]) == 1
+
+
 async def test_cancel_racing_the_start_is_refused_at_confirmation(world):
     bot, driver, student = world["bot"], world["driver"], world["student"]
     booking_id = await paid_booking(world)
