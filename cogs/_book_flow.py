@@ -37,7 +37,6 @@ from scheduling import book_flow as service
 from scheduling.book_flow import SLOTS_PER_PAGE, OfferingInfo, Option
 from scheduling.booking_rules import OpenSlot
 from scheduling.errors import NotConfigured, NotFound, SlotTaken
-from scheduling.money import format_money
 from scheduling.provisioning import ProvisioningOutcome
 
 if TYPE_CHECKING:
@@ -63,7 +62,7 @@ class AddonsSelect(discord.ui.Select[FlowView]):
                  on_pick: Any) -> None:
         options = [discord.SelectOption(
             label=a.name[:100], value=str(a.addon_id), default=a.addon_id in picked,
-            description=f"+{format_money(a.price_minor, info.currency)}")
+            description=a.extra_text(info.currency))
             for a in info.addons[:MAX_OPTIONS]]
         super().__init__(custom_id="book:addons", options=options, min_values=0,
                          max_values=len(options), placeholder="Add-ons (optional)", row=0)

@@ -206,7 +206,7 @@ class Offerings(commands.Cog):
     @addon.command(name="add", description="Offer a priced extra with a paid offering")
     @app_commands.describe(offering=OFFERING_HELP, name="What the student gets, e.g. "
                            "Session recording", price="Its price, e.g. 9 or 9.50",
-                           extra_minutes="Extra session time (not supported yet: keep 0)")
+                           extra_minutes="Minutes it adds to the session (1-on-1 only), e.g. 30")
     @app_commands.autocomplete(offering=any_offering)
     async def add(self, interaction: discord.Interaction, offering: str,
                   name: app_commands.Range[str, 1, 100], price: str,

@@ -2,8 +2,9 @@
 picks in the `/book` summary of a paid offering ("session recording", "written feedback");
 each becomes a line item of the Stripe Checkout Session.
 
-Add-ons that add time (`extra_minutes > 0`) are refused for now: booking reserves only the
-offering's own length, so the extra time could overlap the coach's next session.
+Add-ons that add time (`extra_minutes > 0`) lengthen the booked session itself: the slot is
+checked and held for the offering's length plus the extra minutes (1-on-1 offerings only, as a
+group session has one length for everyone).
 
     added = await add_addon(uow, offering, name="Session recording", price="9")
 """
@@ -22,10 +23,9 @@ NAME_MAX: Final = 100  # a select option's label holds 100 characters
 
 FREE_OFFERING: Final = ("Add-ons are sold with paid sessions, and **{title}** is free. Give it "
                         "a price first with `/offering edit`.")
-NO_EXTRA_TIME: Final = ("Add-ons that add time are not supported yet: booking reserves only "
-                        "the offering's own length, so extra minutes could run into the "
-                        "coach's next session. Add it with `extra_minutes: 0`, or make a "
-                        "longer offering instead.")
+NO_EXTRA_TIME: Final = ("Add-ons that add time are for 1-on-1 sessions: **{title}** is a "
+                        "group session with one length for everyone. Add it with "
+                        "`extra_minutes: 0`, or make a longer offering instead.")
 EMPTY_NAME: Final = "Give the add-on a name, like `Session recording`."
 LONG_NAME: Final = "Keep the add-on's name to {limit} characters (it is {length})."
 FREE_ADDON: Final = "An add-on needs a price above zero; for something free, say so in the " \
@@ -42,6 +42,7 @@ class OfferingRecord(Protocol):
     title: str
     price_minor: int
     currency: str
+    capacity: int
 
 
 class AddonRecord(Protocol):
@@ -90,8 +91,8 @@ async def add_addon(uow: AddonsUnitOfWork, offering: OfferingRecord, *, name: st
     without its surrounding spaces."""
     if offering.price_minor == 0:
         raise InvalidInput(FREE_OFFERING.format(title=offering.title))
-    if extra_minutes > 0:
-        raise InvalidInput(NO_EXTRA_TIME)
+    if extra_minutes > 0 and offering.capacity > 1:
+        raise InvalidInput(NO_EXTRA_TIME.format(title=offering.title))
     if extra_minutes < 0:
         raise InvalidInput("`extra_minutes` cannot be negative.")
     shown = name.strip()
@@ -107,7 +108,8 @@ async def add_addon(uow: AddonsUnitOfWork, offering: OfferingRecord, *, name: st
         raise Conflict(DUPLICATE.format(title=offering.title, name=shown))
     if len(existing) >= MAX_ADDONS:
         raise Conflict(TOO_MANY.format(title=offering.title, limit=MAX_ADDONS))
-    added = await uow.offerings.add_addon(offering.id, name=shown, price_minor=amount.minor)
+    added = await uow.offerings.add_addon(offering.id, name=shown, price_minor=amount.minor,
+                                          extra_minutes=extra_minutes)
     return line_of(added, offering.currency)
 
 

@@ -129,6 +129,12 @@ class AddonChoice:
     addon_id: int
     name: str
     price_minor: int
+    extra_minutes: int = 0
+
+    def extra_text(self, currency: str) -> str:
+        """`+$9.00`, or `+$15.00, +30 min` for an add-on that lengthens the session."""
+        price = f"+{format_money(self.price_minor, currency)}"
+        return f"{price}, +{self.extra_minutes} min" if self.extra_minutes else price
 
 
 @dataclass(frozen=True)
@@ -160,7 +166,7 @@ class OfferingInfo:
     capacity: int
     booking_window_days: int
     questions: tuple[Question, ...]
-    addons: tuple[AddonChoice, ...] = ()  # paid offerings only; none with extra time
+    addons: tuple[AddonChoice, ...] = ()  # paid offerings only
 
     @property
     def is_free(self) -> bool:
@@ -389,12 +395,12 @@ async def offering_info(uow: FlowUnitOfWork, offering_id: int, guild_id: int) ->
 
 async def _addon_choices(uow: FlowUnitOfWork, offering: OfferingRecord
                          ) -> tuple[AddonChoice, ...]:
-    """The add-ons a student can pick: paid offerings only, and none that adds time (booking
-    does not reserve it; `/offering addon add` refuses those anyway)."""
+    """The add-ons a student can pick (paid offerings only); extra time is held with the slot
+    when the student pays."""
     if offering.price_minor == 0:
         return ()
-    return tuple(AddonChoice(a.id, a.name, a.price_minor)
-                 for a in await uow.offerings.addons(offering.id) if a.extra_minutes == 0)
+    return tuple(AddonChoice(a.id, a.name, a.price_minor, a.extra_minutes)
+                 for a in await uow.offerings.addons(offering.id))
 
 
 def chosen_addons(info: OfferingInfo, addon_ids: Sequence[int]) -> tuple[AddonChoice, ...]:
@@ -408,8 +414,7 @@ def addons_line(info: OfferingInfo, addon_ids: Sequence[int]) -> str | None:
     chosen = chosen_addons(info, addon_ids)
     if not chosen:
         return None
-    names = ", ".join(f"{a.name} (+{format_money(a.price_minor, info.currency)})"
-                      for a in chosen)
+    names = ", ".join(f"{a.name} ({a.extra_text(info.currency)})" for a in chosen)
     total = info.price_minor + sum(a.price_minor for a in chosen)
     return f"Add-ons: {names}. Total: **{format_money(total, info.currency)}**."
 

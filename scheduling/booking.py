@@ -22,7 +22,7 @@ from scheduling.booking_rules import (
     group_slot_key,
     nearest,
 )
-from scheduling.errors import NotAllowed, NotFound, SlotTaken
+from scheduling.errors import InvalidInput, NotAllowed, NotFound, SlotTaken
 from scheduling.lifecycle import plan_session
 from scheduling.slots import DateOverride, WeeklyWindow
 
@@ -131,14 +131,17 @@ class BookingRequest:
     student_id: int
     start: datetime
     answers: tuple[tuple[str, str], ...] = ()
+    extra_minutes: int = 0  # add-ons that lengthen the session (1-on-1 offerings only)
 
 
-def rules_for(offering: OfferingRecord) -> OfferingRules:
+def rules_for(offering: OfferingRecord, extra_minutes: int = 0) -> OfferingRules:
+    """The offering's booking rules; `extra_minutes` lengthens the session while keeping the
+    start times on the offering's own grid (its interval, or its own duration)."""
+    step = offering.interval_minutes or (offering.duration_minutes if extra_minutes else None)
     return OfferingRules(
         offering_id=offering.id,
-        duration=timedelta(minutes=offering.duration_minutes),
-        interval=timedelta(minutes=offering.interval_minutes)
-        if offering.interval_minutes else None,
+        duration=timedelta(minutes=offering.duration_minutes + extra_minutes),
+        interval=timedelta(minutes=step) if step else None,
         buffer_before=timedelta(minutes=offering.buffer_before_minutes),
         buffer_after=timedelta(minutes=offering.buffer_after_minutes),
         min_notice=timedelta(minutes=offering.min_notice_minutes),
@@ -169,7 +172,8 @@ async def _schedule_of(uow: BookingUnitOfWork, offering: OfferingRecord) -> Sche
 
 
 async def load_open_slots(uow: BookingUnitOfWork, offering: OfferingRecord, *, now: datetime,
-                          start: datetime, end: datetime) -> list[OpenSlot]:
+                          start: datetime, end: datetime,
+                          extra_minutes: int = 0) -> list[OpenSlot]:
     """Open slots of a published offering in `[start, end)`, holds of others counting as busy."""
     schedule = await _schedule_of(uow, offering)
     if schedule is None:
@@ -180,7 +184,8 @@ async def load_open_slots(uow: BookingUnitOfWork, offering: OfferingRecord, *, n
         return []
     busy = await uow.bookings.busy_for_coach(
         offering.coach_id, start - QUERY_PADDING, end + QUERY_PADDING, now)
-    return compute_open_slots(rules_for(offering), tz=schedule.timezone, weekly=weekly,
+    return compute_open_slots(rules_for(offering, extra_minutes), tz=schedule.timezone,
+                              weekly=weekly,
                               overrides=overrides, busy=busy, now=now, start=start, end=end)
 
 
@@ -217,16 +222,20 @@ async def book(uow_factory: UnitOfWorkFactory, request: BookingRequest, *, now: 
             await uow.bookings.lock_coach(offering.coach_id)
             await uow.bookings.expire_stale_holds(offering.coach_id, now)
             await check_student_limit(uow, offering, request.student_id, now)
+            if request.extra_minutes and offering.capacity > 1:
+                raise InvalidInput("Extra time can only be added to 1-on-1 sessions.")
             slots = await load_open_slots(uow, offering, now=now, start=request.start,
-                                          end=request.start + timedelta(seconds=1))
+                                          end=request.start + timedelta(seconds=1),
+                                          extra_minutes=request.extra_minutes)
             if not any(s.start == request.start for s in slots):
-                raise SlotTaken(SLOT_GONE)
+                raise SlotTaken(await _why_not_free(uow, offering, request, now))
             booking = await uow.bookings.create(
                 guild_id=offering.guild_id, offering_id=offering.id, coach_id=offering.coach_id,
                 student_id=request.student_id,
                 status="pending_payment" if hold else "confirmed",
                 start_at=request.start,
-                end_at=request.start + timedelta(minutes=offering.duration_minutes),
+                end_at=request.start + timedelta(
+                    minutes=offering.duration_minutes + request.extra_minutes),
                 expires_at=now + hold if hold else None,
                 slot_key=group_slot_key(offering.id, request.start)
                 if offering.capacity > 1 else None,
@@ -238,11 +247,27 @@ async def book(uow_factory: UnitOfWorkFactory, request: BookingRequest, *, now: 
                 await plan_session(uow, booking, now=now)
             await uow.commit()
             return booking
-    except SlotTaken:
+    except SlotTaken as taken:
+        message = taken.user_message if taken.user_message == NO_ROOM_FOR_EXTRA.format(
+            minutes=request.extra_minutes) else SLOT_GONE
         alternatives = await alternatives_to(uow_factory, request, now=now)
-        raise SlotTaken(SLOT_GONE, tuple(alternatives)) from None
+        raise SlotTaken(message, tuple(alternatives)) from None
 
 
+async def _why_not_free(uow: BookingUnitOfWork, offering: OfferingRecord,
+                        request: BookingRequest, now: datetime) -> str:
+    """The time is gone, or only the add-ons' extra minutes do not fit after it."""
+    if request.extra_minutes:
+        base = await load_open_slots(uow, offering, now=now, start=request.start,
+                                     end=request.start + timedelta(seconds=1))
+        if any(s.start == request.start for s in base):
+            return NO_ROOM_FOR_EXTRA.format(minutes=request.extra_minutes)
+    return SLOT_GONE
+
+
+NO_ROOM_FOR_EXTRA = ("There is no room for the extra {minutes} minutes after that time: the "
+                     "coach is busy right after. Pick one of the times below, or leave out "
+                     "the add-on that adds time.")
 SLOT_GONE = ("Someone else just took that time, so it is no longer free. "
              "Pick one of the nearest free times below, or run `/book` again.")
 
@@ -255,7 +280,8 @@ async def alternatives_to(uow_factory: UnitOfWorkFactory, request: BookingReques
             return []
         start = max(now, request.start - ALTERNATIVES_SPAN / 2)
         slots = await load_open_slots(uow, offering, now=now, start=start,
-                                      end=request.start + ALTERNATIVES_SPAN)
+                                      end=request.start + ALTERNATIVES_SPAN,
+                                      extra_minutes=request.extra_minutes)
     return nearest(slots, request.start, count)
 
 

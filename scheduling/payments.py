@@ -643,11 +643,12 @@ async def book_and_checkout(uow_factory: UnitOfWorkFactory, gateway: PaymentGate
     async with uow_factory() as uow:
         offering = await uow.offerings.get(request.offering_id)
         if offering is not None:
-            available = await uow.payments.addons(offering.id)
-            total = offering.price_minor + sum(a.price_minor for a in available
-                                               if a.id in set(addon_ids))
+            chosen = [a for a in await uow.payments.addons(offering.id) if a.id in set(addon_ids)]
+            total = offering.price_minor + sum(a.price_minor for a in chosen)
             if total <= 0:
                 raise InvalidInput(FREE_BOOKING)
+            # Add-ons that add time are held as part of the session, not after it.
+            request = replace(request, extra_minutes=sum(a.extra_minutes for a in chosen))
     hold = max(timedelta(minutes=hold_minutes), MIN_HOLD)
     booking = await book(uow_factory, request, now=now, hold=hold)
     try:

@@ -10,7 +10,6 @@ from hypothesis import strategies as st
 
 from payments.stripe_gateway import StripeGateway
 from scheduling import addons
-from storage.models import OfferingAddon
 from tests.cogs.booking_seed import TUE, at, bookings, seed_coach, seed_offering, setup_server
 from tests.fixtures_bot import stripe_settings
 
@@ -59,7 +58,6 @@ async def test_add_list_and_remove(coachbot, driver, coach_setup):
 
 
 @pytest.mark.parametrize(("options", "message"), [
-    ({"extra_minutes": 30}, addons.NO_EXTRA_TIME),
     ({"name": "   "}, addons.EMPTY_NAME),
     ({"price": "0"}, addons.FREE_ADDON),
     ({"price": "lots"}, "`lots` is not a price."),
@@ -74,11 +72,21 @@ async def test_bad_add_ons_are_refused_and_nothing_is_stored(coachbot, driver, c
     assert await stored_addons(coachbot, paid.id) == []
 
 
-async def test_extra_time_is_refused_with_the_reason(coachbot, driver, coach_setup):
+async def test_extra_time_is_stored_for_one_on_one_and_refused_for_groups(coachbot, driver,
+                                                                           coach_setup):
     coach, paid, _ = coach_setup
-    reply = await driver.slash(coach, "offering addon add", offering=str(paid.id),
+    added = await driver.slash(coach, "offering addon add", offering=str(paid.id),
                                name="Extra 30 minutes", price="20", extra_minutes=30)
-    assert "booking reserves only the offering's own length" in reply.ephemeral_text
+    assert added.last.content.startswith("Added **Extra 30 minutes** for $20.00")
+    assert await stored_addons(coachbot, paid.id) == [("Extra 30 minutes", 2000, 30)]
+
+    async with coachbot.services.uow() as uow:
+        group = await uow.offerings.get(paid.id)
+        group.capacity = 4
+        await uow.commit()
+    refused = await driver.slash(coach, "offering addon add", offering=str(paid.id),
+                                 name="Extra hour", price="30", extra_minutes=60)
+    assert refused.ephemeral_text == addons.NO_EXTRA_TIME.format(title="Mock interview")
 
 
 async def test_free_offerings_duplicates_unknown_names_and_others_offerings(
@@ -158,14 +166,14 @@ async def paid_book(make_coachbot, make_driver, bot_settings, stripe_client, fak
                                                   price_minor=900)
         feedback = await uow.offerings.add_addon(offering.id, name="Written feedback",
                                                  price_minor=1500)
-        # Written before the refusal existed: never offered, since booking reserves no time.
-        uow.session.add(OfferingAddon(offering_id=offering.id, name="Extra 30 minutes",
-                                      price_minor=1200, extra_minutes=30))
+        extra = await uow.offerings.add_addon(offering.id, name="Extra 30 minutes",
+                                              price_minor=1200, extra_minutes=30)
         await uow.commit()
     driver = make_driver(bot)
     driver.ignore_tasks("RequestHandler.start")  # the fake Stripe server shares the loop
     yield {"bot": bot, "driver": driver, "student": student, "fake": fake_stripe,
-           "recording": recording.id, "feedback": feedback.id}
+           "recording": recording.id, "feedback": feedback.id, "extra": extra.id,
+           "offering": offering}
     await bot.payments.drain()
 
 
@@ -189,15 +197,16 @@ async def test_picked_add_ons_are_line_items_of_the_checkout(paid_book):
     summary = (await to_summary(driver, student)).last
     menu = summary.component("book:addons")
     assert [(o["label"], o.get("description")) for o in menu["options"]] == [
-        ("Session recording", "+$9.00"), ("Written feedback", "+$15.00")]
-    assert (menu["min_values"], menu["max_values"]) == (0, 2)
+        ("Session recording", "+$9.00"), ("Written feedback", "+$15.00"),
+        ("Extra 30 minutes", "+$12.00, +30 min")]
+    assert (menu["min_values"], menu["max_values"]) == (0, 3)
 
     picked = (await driver.select(student, summary, "book:addons",
                                   [str(paid_book["feedback"]), str(paid_book["recording"])])).last
     assert ("Add-ons: Session recording (+$9.00), Written feedback (+$15.00). "
             "Total: **$49.00**.") in picked.content
     assert [o.get("default", False) for o in picked.component("book:addons")["options"]] == [
-        True, True]
+        True, True, False]
     done = (await driver.click(student, picked, "book:pay")).last
 
     [held] = await bookings(paid_book["bot"])
@@ -242,3 +251,33 @@ async def test_no_promotion_codes_unless_allowed(paid_book):
     driver, student, fake = paid_book["driver"], paid_book["student"], paid_book["fake"]
     await driver.click(student, (await to_summary(driver, student)).last, "book:pay")
     assert "allow_promotion_codes" not in fake.last(*CREATE).params
+
+
+async def test_an_extra_time_add_on_holds_the_longer_session(paid_book):
+    driver, student, fake = paid_book["driver"], paid_book["student"], paid_book["fake"]
+    summary = (await to_summary(driver, student)).last
+    picked = (await driver.select(student, summary, "book:addons",
+                                  [str(paid_book["extra"])])).last
+    assert "Extra 30 minutes (+$12.00, +30 min)" in picked.content
+
+    await driver.click(student, picked, "book:pay")
+
+    [held] = await bookings(paid_book["bot"])
+    assert (held.start_at, held.end_at) == (at(TUE, 10), at(TUE, 11, 30))
+    assert line_items(fake)[1] == ("Extra 30 minutes", "1200", "1")
+
+
+async def test_extra_time_that_runs_into_the_next_booking_is_refused_before_paying(paid_book):
+    from tests.cogs.booking_seed import add_booking
+
+    driver, student, fake = paid_book["driver"], paid_book["student"], paid_book["fake"]
+    await add_booking(paid_book["bot"], paid_book["offering"], 4242, at(TUE, 11))
+    summary = (await to_summary(driver, student)).last
+    picked = (await driver.select(student, summary, "book:addons",
+                                  [str(paid_book["extra"])])).last
+
+    reply = (await driver.click(student, picked, "book:pay")).last
+
+    assert "no room for the extra 30 minutes" in reply.content
+    assert fake.calls(*CREATE) == []
+    assert [b.student_id for b in await bookings(paid_book["bot"])] == [4242]

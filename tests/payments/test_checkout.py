@@ -140,12 +140,15 @@ async def test_an_unknown_add_on_is_refused_and_the_hold_released(uow_factory, g
     assert booking == [], "the hold was released"
 
 
-async def test_an_add_on_with_extra_minutes_needs_a_longer_booking(uow_factory, gateway,
-                                                                   fake_stripe):
+async def test_an_add_on_with_extra_minutes_holds_the_longer_session(uow_factory, gateway,
+                                                                    fake_stripe):
     seeded = await seed(uow_factory, addons=(("Extra 30 minutes", 1200, 30),))
-    with pytest.raises(InvalidInput, match="extra minutes"):
-        await paid_booking(uow_factory, gateway, seeded, addon_ids=seeded.addon_ids)
-    assert fake_stripe.calls(*CREATE) == []
+    started = await paid_booking(uow_factory, gateway, seeded, addon_ids=seeded.addon_ids)
+    async with uow_factory() as uow:
+        held = await uow.bookings.get(started.booking_id)
+    assert held.end_at - held.start_at == timedelta(minutes=90)
+    assert fake_stripe.last(*CREATE).params["line_items"][1]["price_data"]["unit_amount"] == (
+        "1200")
 
 
 async def test_promotion_codes_are_allowed_per_offering(uow_factory, gateway, fake_stripe):
