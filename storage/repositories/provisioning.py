@@ -22,7 +22,7 @@ from scheduling.provisioning import (
     PROVISIONED_STATUSES,
     SessionLocation,
 )
-from storage.models import Booking, Coach, GuildSettings, Material, Offering, ProvisioningStep
+from storage.models import Booking, Coach, GuildSettings, Offering, ProvisioningStep
 from storage.models.values import ACTIVE_BOOKING_STATUSES
 from storage.repositories.dialect_sql import insert_ignoring_conflict
 
@@ -161,8 +161,3 @@ class ProvisioningRepository:
         result = await self._session.execute(statement)
         return int(result.rowcount or 0)
 
-    async def materials(self, booking_id: int) -> list[Material]:
-        """What the participants shared for the session (the card's Materials button)."""
-        statement = (select(Material).where(Material.booking_id == booking_id)
-                     .order_by(Material.created_at, Material.id))
-        return list(await self._session.scalars(statement))

@@ -190,8 +190,8 @@ async def test_materials_of_a_booking_in_order(uow_factory):
         ])
         await uow.commit()
     async with uow_factory() as uow:
-        assert [m.title for m in await uow.provisioning.materials(first)] == ["A", "C"]
-        assert await uow.provisioning.materials(999) == []
+        assert [m.title for m in await uow.materials.for_booking(first)] == ["A", "C"]
+        assert await uow.materials.for_booking(999) == []
 
 
 async def test_role_grants(uow_factory):
