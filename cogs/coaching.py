@@ -58,6 +58,8 @@ def config_embed(guild: discord.Guild, config: ServerConfig, *, headline: str,
         value=role_text(guild, config.required_role_id) if config.required_role_id is not None
         else "none: everybody can book")
     embed.add_field(name="Currency", value=config.currency)
+    embed.add_field(name="Platform fee", value=f"{config.platform_fee_percent} %")
+    embed.add_field(name="Channel retention", value=f"{config.channel_retention_days} days")
     embed.add_field(name="Cancellation policy", value="\n".join(config.policy.describe()),
                     inline=False)
     if config.log_channel_id is not None:
@@ -188,6 +190,9 @@ class Coaching(commands.Cog):
         currency="The currency prices are in (3-letter code, like USD)",
         cancel_notice_hours="Students may cancel until this many hours before a session",
         refund_percent="Refund for cancelling in time, 0-100",
+        platform_fee_percent="Share of each paid session the server keeps, 0-100 (coaches "
+                             "with linked payouts get the rest)",
+        channel_retention_days="Days session channels are kept after a session ends",
         clear="Remove an optional setting",
     )
     @app_commands.choices(clear=[
@@ -206,6 +211,8 @@ class Coaching(commands.Cog):
         currency: str | None = None,
         cancel_notice_hours: int | None = None,
         refund_percent: int | None = None,
+        platform_fee_percent: int | None = None,
+        channel_retention_days: int | None = None,
         clear: app_commands.Choice[str] | None = None,
     ) -> None:
         guild = interaction.guild
@@ -230,6 +237,8 @@ class Coaching(commands.Cog):
             currency=currency,
             cancel_notice_hours=cancel_notice_hours,
             refund_percent=refund_percent,
+            platform_fee_percent=platform_fee_percent,
+            channel_retention_days=channel_retention_days,
             clear=frozenset([clear.value]) if clear else frozenset(),
         )
         if request.is_empty:

@@ -24,7 +24,10 @@ FIELD_LABELS: dict[str, str] = {
     "required_role_id": "Required role",
     "currency": "Currency",
     "default_policy": "Cancellation policy",
+    "platform_fee_percent": "Platform fee",
+    "channel_retention_days": "Channel retention",
 }
+MAX_RETENTION_DAYS = 365
 # Settings an admin may remove with `/coaching setup clear:...` (the others are needed).
 CLEARABLE: dict[str, str] = {"log_channel": "log_channel_id", "required_role": "required_role_id"}
 
@@ -51,6 +54,8 @@ class GuildSettingsRecord(Protocol):
     required_role_id: int | None
     currency: str
     default_policy: dict[str, Any]
+    platform_fee_percent: int
+    channel_retention_days: int
 
 
 class GuildSettingsStore(Protocol):
@@ -116,6 +121,8 @@ class ServerConfig:
     currency: str = DEFAULT_CURRENCY
     default_policy: Mapping[str, Any] = field(default_factory=DEFAULT_POLICY.to_dict)
     configured: bool = False
+    platform_fee_percent: int = 0
+    channel_retention_days: int = 7
 
     @property
     def policy(self) -> Policy:
@@ -131,7 +138,8 @@ class ServerConfig:
             return cls(guild_id)
         return cls(guild_id, record.access_role_id, record.category_id, record.log_channel_id,
                    record.required_role_id, record.currency, dict(record.default_policy),
-                   configured=True)
+                   configured=True, platform_fee_percent=record.platform_fee_percent,
+                   channel_retention_days=record.channel_retention_days)
 
 
 @dataclass(frozen=True)
@@ -161,6 +169,8 @@ class SetupRequest:
     currency: str | None = None
     cancel_notice_hours: int | None = None
     refund_percent: int | None = None
+    platform_fee_percent: int | None = None
+    channel_retention_days: int | None = None
     clear: frozenset[str] = frozenset()
 
     @property
@@ -310,6 +320,17 @@ def plan_setup(current: ServerConfig, request: SetupRequest) -> SetupPlan:
 
     if request.currency is not None:
         values["currency"] = normalise_currency(request.currency)
+
+    if request.platform_fee_percent is not None:
+        if not 0 <= request.platform_fee_percent <= 100:
+            raise InvalidInput("The platform fee is a percentage of each paid session kept by "
+                               "the server: give a whole number from 0 to 100.")
+        values["platform_fee_percent"] = request.platform_fee_percent
+    if request.channel_retention_days is not None:
+        if not 0 <= request.channel_retention_days <= MAX_RETENTION_DAYS:
+            raise InvalidInput(f"Keep session channels for 0 to {MAX_RETENTION_DAYS} days after "
+                               "a session ends (0 deletes them right after).")
+        values["channel_retention_days"] = request.channel_retention_days
 
     if request.cancel_notice_hours is not None or request.refund_percent is not None:
         values["default_policy"] = _policy_with_single_tier(

@@ -13,7 +13,7 @@ from storage.repositories.dialect_sql import insert_ignoring_conflict
 # Columns an admin changes through `/coaching setup` (the others have their own commands).
 _UPDATABLE = frozenset({
     "access_role_id", "category_id", "log_channel_id", "required_role_id", "currency",
-    "default_policy",
+    "default_policy", "platform_fee_percent", "channel_retention_days",
 })
 
 

@@ -300,3 +300,23 @@ async def test_coaching_is_not_available_in_dms(driver, admin):
                     "coaching coaches list"):
         with pytest.raises(CommandUnavailableError, match="not available in DMs"):
             await driver.slash(admin, command, dm=True)
+
+
+async def test_platform_fee_and_channel_retention_are_set_and_shown(driver, coachbot, guild,
+                                                                    admin):
+    reply = (await driver.slash(admin, "coaching setup", platform_fee_percent=12,
+                                channel_retention_days=3)).last
+    shown = fields_of(reply.embeds[0])
+    assert (shown["Platform fee"], shown["Channel retention"]) == ("12 %", "3 days")
+    row = await settings_row(coachbot, guild)
+    assert (row.platform_fee_percent, row.channel_retention_days) == (12, 3)
+
+
+async def test_platform_fee_over_100_percent_is_refused(driver, coachbot, guild, admin):
+    await assert_refused(driver, coachbot, guild, admin, "whole number from 0 to 100",
+                         platform_fee_percent=101)
+
+
+async def test_retention_beyond_a_year_is_refused(driver, coachbot, guild, admin):
+    await assert_refused(driver, coachbot, guild, admin, "0 to 365 days",
+                         channel_retention_days=400)

@@ -32,6 +32,8 @@ class Row:
     required_role_id: int | None = None
     currency: str = "USD"
     default_policy: dict[str, Any] = field(default_factory=DEFAULT_POLICY.to_dict)
+    platform_fee_percent: int = 0
+    channel_retention_days: int = 7
 
 
 class FakeSettings:
@@ -318,9 +320,9 @@ async def test_audit_goes_to_the_new_log_channel_or_the_old_one_when_cleared():
 
 
 async def test_apply_refuses_unknown_keys():
-    with pytest.raises(ValueError, match="platform_fee_percent"):
+    with pytest.raises(ValueError, match="referral_commission_percent"):
         await svc.apply_setup(FakeUow(), guild_id=GUILD, actor_id=ADMIN, now=NOW,
-                              values={"platform_fee_percent": 5})
+                              values={"referral_commission_percent": 5})
 
 
 # ---------------------------------------------------------------- coach grants
