@@ -95,7 +95,7 @@ class DiscordEffects:
         marker = reminder_marker(reminder.reminder_id)
         embed.set_footer(text=marker)
         letter = Letter(text, footer_is(marker), embed=embed,
-                        view=card_view(session.booking_id, link, cancellable=not starting),
+                        view=card_view(session.booking_id, link, before_start=not starting),
                         fallback_lead="is your reminder:")
         return await deliver(self.bot, reminder.recipient_id, letter,
                              interrupted=reminder.interrupted, fallback=self._channel(session))

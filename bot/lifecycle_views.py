@@ -47,7 +47,7 @@ class NoShowButton(discord.ui.DynamicItem[discord.ui.Button[Any]],
             return
         link = join_link_of(interaction.message)
         await interaction.response.edit_message(view=card_view(self.booking_id, link,
-                                                               cancellable=False))
+                                                               before_start=False))
         await interaction.followup.send(MARKED[self.who], ephemeral=True)
 
 
@@ -63,7 +63,7 @@ def join_link_of(message: discord.Message | None) -> str | None:
 
 def card_view_with_no_show(booking_id: int, link: str | None) -> discord.ui.View:
     """The session card's buttons (Join, Materials) plus the coach's no-show buttons."""
-    view = card_view(booking_id, link, cancellable=False)  # started: no Cancel any more
+    view = card_view(booking_id, link, before_start=False)  # started: no Cancel any more
     for who in ("student", "coach"):
         view.add_item(NoShowButton(booking_id, who))
     return view

@@ -4,7 +4,9 @@ Buttons: **Join** (a link button, when the session has a link: the generated roo
 link or the private voice channel) and **Materials** (a `DynamicItem` whose custom_id carries
 the booking id, so it works in DMs and after a restart; only the two participants and server
 admins may use it), and **Cancel** (`bot.cancellation.CancelButton`, `session:cancel:{id}`: the
-`/cancel` confirmation, under the policy).
+`/cancel` confirmation, under the policy) and **Reschedule** (`bot.rescheduling.RescheduleButton`,
+`session:reschedule:{id}`: the `/reschedule` flow), both only before
+the start.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import discord
 
 from bot.cancellation import CancelButton
 from bot.errors import report_error
+from bot.rescheduling import RescheduleButton
 from scheduling import materials
 from scheduling.errors import NotFound
 from scheduling.money import Money
@@ -102,13 +105,17 @@ async def materials_for(interaction: discord.Interaction, booking_id: int) -> st
 DYNAMIC_ITEMS: Final = (MaterialsButton,)
 
 
-def card_view(booking_id: int, link: str | None, *, cancellable: bool = True) -> discord.ui.View:
+def card_view(booking_id: int, link: str | None, *, before_start: bool = True
+              ) -> discord.ui.View:
+    """Join and Materials always; before the start also Cancel and Reschedule (their flows
+    refuse, with the reason, whoever the policy does not allow)."""
     view = discord.ui.View(timeout=None)
     if link:
         view.add_item(discord.ui.Button(label="Join", style=discord.ButtonStyle.link, url=link))
     view.add_item(MaterialsButton(booking_id))
-    if cancellable:  # bot/cancellation.py: the /cancel confirmation
-        view.add_item(CancelButton(booking_id))
+    if before_start:
+        view.add_item(CancelButton(booking_id))  # bot/cancellation.py
+        view.add_item(RescheduleButton(booking_id))  # bot/rescheduling.py
     return view
 
 

@@ -102,7 +102,8 @@ class Bookings(Protocol):
     async def expire_stale_holds(self, coach_id: int, now: datetime) -> list[int]: ...
 
     async def busy_for_coach(self, coach_id: int, start: datetime, end: datetime,
-                             now: datetime) -> Sequence[BusyBooking]: ...
+                             now: datetime, *, exclude_booking_id: int | None = None
+                             ) -> Sequence[BusyBooking]: ...
 
     async def count_upcoming_for_student(self, offering_id: int, student_id: int,
                                          now: datetime) -> int: ...
@@ -173,8 +174,10 @@ async def _schedule_of(uow: BookingUnitOfWork, offering: OfferingRecord) -> Sche
 
 async def load_open_slots(uow: BookingUnitOfWork, offering: OfferingRecord, *, now: datetime,
                           start: datetime, end: datetime,
-                          extra_minutes: int = 0) -> list[OpenSlot]:
-    """Open slots of a published offering in `[start, end)`, holds of others counting as busy."""
+                          extra_minutes: int = 0,
+                          exclude_booking_id: int | None = None) -> list[OpenSlot]:
+    """Open slots of a published offering in `[start, end)`, holds of others counting as busy.
+    `exclude_booking_id`: a booking being moved, which does not count as busy for itself."""
     schedule = await _schedule_of(uow, offering)
     if schedule is None:
         return []
@@ -183,7 +186,8 @@ async def load_open_slots(uow: BookingUnitOfWork, offering: OfferingRecord, *, n
     if not weekly and not overrides:
         return []
     busy = await uow.bookings.busy_for_coach(
-        offering.coach_id, start - QUERY_PADDING, end + QUERY_PADDING, now)
+        offering.coach_id, start - QUERY_PADDING, end + QUERY_PADDING, now,
+        exclude_booking_id=exclude_booking_id)
     return compute_open_slots(rules_for(offering, extra_minutes), tz=schedule.timezone,
                               weekly=weekly,
                               overrides=overrides, busy=busy, now=now, start=start, end=end)

@@ -83,7 +83,8 @@ class BookingRepository:
         return [b.id for b in expired]
 
     async def busy_for_coach(self, coach_id: int, start: datetime, end: datetime,
-                             now: datetime) -> list[BusyBooking]:
+                             now: datetime, *,
+                             exclude_booking_id: int | None = None) -> list[BusyBooking]:
         """Active bookings of the coach intersecting `[start, end)` with their offering's
         buffers; holds whose time ran out are not busy (even before they are marked expired)."""
         statement = (
@@ -99,6 +100,8 @@ class BookingRepository:
                 or_(Booking.status != "pending_payment", Booking.expires_at > now),
             )
         )
+        if exclude_booking_id is not None:  # a booking being moved is not busy for itself
+            statement = statement.where(Booking.id != exclude_booking_id)
         return [
             BusyBooking(row.start_at, row.end_at, row.offering_id, row.slot_key,
                         timedelta(minutes=row.buffer_before_minutes),

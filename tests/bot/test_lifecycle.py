@@ -157,12 +157,14 @@ async def test_reminder_dm_has_join_and_materials_buttons_and_never_pings(world,
     unix = int(TUE_10.timestamp())
     assert fields["When"] == f"<t:{unix}:F> (<t:{unix}:R>)"
     assert fields["Where"] == f"Voice channel <#{booking.voice_channel_id}>"
-    join, materials, cancel = dm.components[0].children
+    join, materials, cancel, reschedule = dm.components[0].children
     assert cancel.custom_id == f"session:cancel:{booking_id}"
+    assert reschedule.custom_id == f"session:reschedule:{booking_id}"
     assert join.label == "Join" and join.url == (
         f"https://discord.com/channels/{world.guild.id}/{booking.voice_channel_id}")
     assert materials.custom_id == f"session:materials:{booking_id}"
-    assert [c.label for c in dm.components[0].children] == ["Join", "Materials", "Cancel"]
+    assert [c.label for c in dm.components[0].children] == [
+        "Join", "Materials", "Cancel", "Reschedule"]
 
 
 async def test_an_offset_already_past_at_booking_time_is_skipped_not_sent(world, clock):
@@ -405,7 +407,8 @@ async def test_the_coach_marks_a_no_show_from_the_session_card(world, clock, mak
     driver = make_driver(world.bot)
     booking_id = await session(world)
     before = await card_of(world, booking_id)
-    assert [c.label for c in before.components[0].children] == ["Join", "Materials", "Cancel"]
+    assert [c.label for c in before.components[0].children] == [
+        "Join", "Materials", "Cancel", "Reschedule"]
 
     await at(world, clock, TUE_10 + timedelta(minutes=10))
 

@@ -240,8 +240,9 @@ async def test_session_card_in_the_channel(world):
     assert fields["Goal"] == "Practise system design"
     assert embed.footer.text == f"Booking #{booking_id}"
     [row] = card.components
-    join, materials, cancel = row.children
+    join, materials, cancel, reschedule = row.children
     assert cancel.custom_id == f"session:cancel:{booking_id}"
+    assert reschedule.custom_id == f"session:reschedule:{booking_id}"
     assert join.label == "Join" and join.url == (
         f"https://discord.com/channels/{world.guild.id}/{outcome.location.voice_channel_id}")
     assert materials.custom_id == f"session:materials:{booking_id}"
@@ -404,7 +405,8 @@ async def test_phone_session_on_discord_has_no_voice_channel_and_no_link(world):
     assert outcome.done == ("role", "text_channel", "card", "dm_student", "dm_coach")
     [card] = await history(world.guild.get_channel(outcome.location.text_channel_id))
     assert [b.custom_id for b in card.components[0].children] == [
-        f"session:materials:{booking_id}", f"session:cancel:{booking_id}"]
+        f"session:materials:{booking_id}", f"session:cancel:{booking_id}",
+        f"session:reschedule:{booking_id}"]
 
 
 # ---------------------------------------------------------------- closed DMs
