@@ -28,6 +28,7 @@ from storage.repositories.reminders import ReminderRepository
 from storage.repositories.role_grants import RoleGrantRepository
 from storage.repositories.session_tasks import SessionTaskRepository
 from storage.repositories.stats import StatsRepository
+from storage.repositories.waitlist import WaitlistRepository
 
 
 def make_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
@@ -65,6 +66,7 @@ class UnitOfWork:
     materials: MaterialRepository
     calendar_feeds: CalendarFeedRepository
     stats: StatsRepository
+    waitlist: WaitlistRepository
 
     def __init__(
         self, session_factory: async_sessionmaker[AsyncSession], *, immediate: bool = False
@@ -103,6 +105,7 @@ class UnitOfWork:
         self.materials = MaterialRepository(session)
         self.calendar_feeds = CalendarFeedRepository(session)
         self.stats = StatsRepository(session)
+        self.waitlist = WaitlistRepository(session)
         if self._immediate:
             try:
                 await session.connection()  # BEGIN (IMMEDIATE) now, not at the first query

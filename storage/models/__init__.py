@@ -16,6 +16,7 @@ from storage.models.payments import Payment, ProcessedWebhookEvent, Refund
 from storage.models.preferences import MemberPreferences
 from storage.models.session_content import Material, Rating
 from storage.models.side_effects import ProvisioningStep, Reminder, RoleGrant
+from storage.models.waitlist import WaitlistEntry
 
 __all__ = [
     "EXCLUSION_CONSTRAINT_NAME",
@@ -44,5 +45,6 @@ __all__ = [
     "RoleGrant",
     "Schedule",
     "SessionTask",
+    "WaitlistEntry",
     "solo_slot_key",
 ]
