@@ -24,6 +24,7 @@ import discord
 
 from bot.errors import report_error
 from bot.ui import OwnedView, ReportingModal
+from bot.waitlist import booking_freed
 from scheduling import cancellation as service
 from scheduling import ics
 from scheduling.cancellation import Cancelled, CancelQuote
@@ -167,6 +168,7 @@ async def carry_out(bot: CoachBot, done: Cancelled, actor: discord.abc.User) -> 
               calendar=cancelled_calendar(done, name))
     await _dm(bot, done.actor_id, CALENDAR_NOTE, calendar=cancelled_calendar(done, name))
     await post_log(bot, done, actor)
+    await booking_freed(bot, done.quote.booking_id)  # the waitlist's turn
 
 
 CALENDAR_NOTE = "Cancelled. Open the attached file to remove the session from your calendar."

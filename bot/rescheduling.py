@@ -317,6 +317,10 @@ async def carry_out(bot: CoachBot, done: Rescheduled) -> None:
     await _dm(bot, done.context.student_id, student_text(done), student_file)
     await _dm(bot, done.context.coach_user_id, coach_text(done), coach_file)
     await post_log(bot, done)
+    # The old time is free now: offer it to the first student on the waitlist.
+    from bot.waitlist import slot_freed
+
+    await slot_freed(bot, done.context.coach_id, done.context.offering_id, done.old_start)
 
 
 async def update_topic(bot: CoachBot, done: Rescheduled) -> None:

@@ -21,6 +21,7 @@ import discord
 from bot.confirmations import booking_confirmed
 from bot.errors import send_ephemeral
 from bot.session_card import join_link
+from bot.waitlist import AbandonHoldButton
 from cogs._book_views import (
     FlowButton,
     FlowSelect,
@@ -477,6 +478,7 @@ class BookFlow:
         pay = discord.ui.View(timeout=None)
         pay.add_item(discord.ui.Button(label=f"Pay {started.amount}", url=started.checkout_url,
                                        style=discord.ButtonStyle.link))
+        pay.add_item(AbandonHoldButton(started.booking_id))  # give the time back
         summary = service.summary(info, started.start_at, state.answers)
         await interaction.edit_original_response(
             content=service.pay_message(info.title, str(started.amount), started.expires_at),

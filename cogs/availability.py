@@ -17,6 +17,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.client import CoachBot
+from bot.waitlist import availability_opened
 from cogs._coach_views import timezone_choices, who
 from scheduling import availability as service
 from scheduling.availability import (
@@ -257,6 +258,7 @@ class Availability(commands.Cog):
                                               end=end, schedule=schedule)
             await uow.commit()
         await interaction.response.send_message(added_text(change), ephemeral=True)
+        await availability_opened(self.bot, coach.id)  # new hours: offer them to the waitlist
 
     @availability.command(name="remove", description="Remove a time range from a weekday")
     @app_commands.describe(weekday="The day of the week", start="From, e.g. 12 or 12:00",
@@ -322,6 +324,8 @@ class Availability(commands.Cog):
                                                 schedule=schedule)
             await uow.commit()
         await interaction.response.send_message(override_text(change), ephemeral=True)
+        if not off:  # extra hours on that date may suit someone on the waitlist
+            await availability_opened(self.bot, coach.id)
 
     @availability.command(name="override-clear",
                           description="Remove a date's override: its weekly hours apply again")

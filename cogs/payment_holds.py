@@ -9,6 +9,7 @@ import logging
 from discord.ext import commands, tasks
 
 from bot.client import CoachBot
+from bot.waitlist import holds_released
 from scheduling.payments import MaintenanceReport
 
 log = logging.getLogger(__name__)
@@ -30,6 +31,7 @@ class PaymentHolds(commands.Cog):
         """One pass; an error is logged and the loop keeps running (a loop stops on errors)."""
         try:
             report = await self.bot.payments.run_maintenance()
+            await holds_released(self.bot, report)  # released times go to the waitlist
         except Exception:
             log.exception("payment maintenance pass failed")
             return None

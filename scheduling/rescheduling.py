@@ -73,6 +73,7 @@ class RescheduleContext:
     booking_id: int
     guild_id: int
     offering_id: int
+    coach_id: int
     title: str
     coach_user_id: int
     coach_name: str
@@ -164,7 +165,8 @@ async def reschedule_context(uow: RescheduleUnitOfWork, booking_id: int, actor_i
     minutes = int((booking.end_at - booking.start_at).total_seconds() // 60)
     return RescheduleContext(
         booking_id=booking.id, guild_id=booking.guild_id, offering_id=booking.offering_id,
-        title=info.title, coach_user_id=info.coach_user_id, coach_name=info.coach_name,
+        coach_id=booking.coach_id, title=info.title, coach_user_id=info.coach_user_id,
+        coach_name=info.coach_name,
         coach_zone=info.coach_zone, student_id=booking.student_id, start_at=booking.start_at,
         end_at=booking.end_at, reschedule_count=booking.reschedule_count,
         max_reschedules=policy.max_reschedules, policy_lines=tuple(policy.describe()),
