@@ -462,7 +462,8 @@ async def _join_link(run: _Run) -> StepDone:
 def _card_parts(run: _Run) -> tuple[discord.Embed, discord.ui.View]:
     context = run.context
     card = plan.session_card(context.booking, context.offering, context.coach, run.location,
-                             paid=run.paid)
+                             paid=run.paid,
+                             policy=plan.policy_of(context.offering, context.settings))
     return card_embed(card), card_view(run.booking_id, run.link)
 
 

@@ -36,6 +36,7 @@ from scheduling import ics
 from scheduling.money import Money
 from scheduling.offering_fields import format_duration
 from scheduling.offerings import SESSION_TYPES
+from scheduling.policy import DEFAULT_POLICY, Policy
 
 # ---------------------------------------------------------------- steps
 
@@ -133,6 +134,7 @@ class OfferingRecord(Protocol):
     location_kind: str
     location_url: str | None
     role_id: int | None
+    policy: dict[str, Any] | None
 
 
 class CoachRecord(Protocol):
@@ -146,6 +148,7 @@ class GuildSettingsRecord(Protocol):
     category_id: int | None
     log_channel_id: int | None
     jitsi_base_url: str | None
+    default_policy: dict[str, Any]
 
 
 class RoleGrantRecord(Protocol):
@@ -357,8 +360,16 @@ def where_text(location_kind: str, location: SessionLocation) -> str:
     return "On Discord"
 
 
+def policy_of(offering: OfferingRecord, settings: GuildSettingsRecord | None) -> Policy:
+    """The cancellation policy of the booking: the offering's own, else the server's."""
+    if offering.policy is not None:
+        return Policy.from_dict(offering.policy)
+    return Policy.from_dict(settings.default_policy) if settings else DEFAULT_POLICY
+
+
 def session_card(booking: BookingRecord, offering: OfferingRecord, coach: CoachRecord,
-                 location: SessionLocation, *, paid: Money | None = None) -> SessionCard:
+                 location: SessionLocation, *, paid: Money | None = None,
+                 policy: Policy | None = None) -> SessionCard:
     """What the session card shows: who, when (Discord timestamps), the offering, the answers
     to its questions and how to join. Mentions render as names; they never ping in embeds."""
     when = f"{timestamp(booking.start_at, 'F')} ({timestamp(booking.start_at, 'R')})"
@@ -376,6 +387,9 @@ def session_card(booking: BookingRecord, offering: OfferingRecord, coach: CoachR
         fields.append(CardField("Session channel", f"<#{location.text_channel_id}>"))
     if paid is not None and paid.minor:
         fields.append(CardField("Paid", str(paid), inline=True))  # the receipt
+    if policy is not None:  # shown with every confirmation, enforced by /cancel and /reschedule
+        fields.append(CardField("Cancellation policy",
+                                _clip("\n".join(policy.describe()), FIELD_VALUE_MAX)))
     used = sum(len(f.name) + len(f.value) for f in fields) + len(offering.title)
     for answer in booking.answers or []:
         label = _clip(str(answer.get("label") or "Question"), FIELD_NAME_MAX)

@@ -145,6 +145,8 @@ async def test_booking_a_free_offering_end_to_end(coachbot, driver, guild, world
         assert dm.embeds[0].footer.text == f"Booking #{row.id}"
         [attachment] = dm.attachments
         assert attachment.filename.endswith(".ics")
+        policy = fields(dm.embeds[0])["Cancellation policy"]
+        assert "24 h or more before: 100 % refund" in policy
         event = Calendar.from_ical(await attachment.read()).walk("VEVENT")[0]
         assert event.decoded("DTSTART") == TUE_10
 
