@@ -114,7 +114,7 @@ line-height:1.5;color:#1f2328}}h1{{font-size:1.5rem}}</style></head>
 
 def _booking_ref(request: web.Request) -> str:
     value = request.query.get("booking", "")
-    return f" (booking #{html.escape(value)})" if value.isdigit() and len(value) < 20 else ""
+    return f" (booking #{html.escape(value)})" if value.isdecimal() and len(value) < 20 else ""
 
 
 def page(title: str, *paragraphs: str) -> web.Response:

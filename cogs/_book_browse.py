@@ -112,7 +112,7 @@ class CoachesView(OwnedView):
     async def _open(self, interaction: discord.Interaction) -> None:
         assert interaction.guild_id is not None and interaction.data is not None
         values = interaction.data.get("values") or ["0"]
-        coach_id = int(values[0]) if str(values[0]).isdigit() else 0
+        coach_id = int(values[0]) if str(values[0]).isdecimal() else 0
         now = self.bot.services.clock()
         async with self.bot.services.uow() as uow:  # read only
             details = await browse.coach_details(uow, guild_id=interaction.guild_id,

@@ -319,7 +319,7 @@ class BookFlow:
     async def on_offering(self, interaction: discord.Interaction, value: str) -> None:
         facts = student_facts(interaction)
         async with self.bot.services.uow() as uow:
-            offering_id = int(value) if value.isdigit() else 0
+            offering_id = int(value) if value.isdecimal() else 0
             await self._choose_offering(uow, facts, offering_id)
             screen = await self._days_screen(uow)
         await interaction.response.edit_message(**screen)

@@ -308,7 +308,7 @@ async def find_coach(uow: FlowUnitOfWork, guild_id: int, text: str) -> FlowCoach
     """The bookable coach an option names: the id autocomplete sends, or a name."""
     wanted = text.strip()
     coaches = await uow.coaches.list_bookable(guild_id)
-    if wanted.isdigit():
+    if wanted.isdecimal():
         for coach in coaches:
             if coach.id == int(wanted):
                 return coach
@@ -337,7 +337,7 @@ async def find_offering(uow: FlowUnitOfWork, guild_id: int, text: str,
         offerings = list(await uow.offerings.list_published_for_coach(coach.id))
     else:
         offerings = list(await uow.offerings.list_published(guild_id))
-    if wanted.isdigit():
+    if wanted.isdecimal():
         for offering in offerings:
             if offering.id == int(wanted):
                 return offering

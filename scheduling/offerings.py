@@ -340,7 +340,7 @@ async def find_owned(uow: OfferingsUnitOfWork, coach: CoachRecord, text: str) ->
     """An offering named in a command: the id an autocomplete choice sends, or a title."""
     wanted = text.strip()
     offerings = await uow.offerings.list_for_coach(coach.id)
-    if wanted.isdigit():
+    if wanted.isdecimal():
         for offering in offerings:
             if offering.id == int(wanted):
                 return offering
