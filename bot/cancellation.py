@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 import discord
 
+from bot.dm import notify
 from bot.errors import report_error
 from bot.ui import OwnedView, ReportingModal
 from bot.waitlist import booking_freed
@@ -29,6 +30,7 @@ from scheduling import cancellation as service
 from scheduling import ics
 from scheduling.cancellation import Cancelled, CancelQuote
 from scheduling.money import format_money
+from scheduling.provisioning import timestamp as _ts
 
 if TYPE_CHECKING:
     from bot.client import CoachBot
@@ -44,8 +46,6 @@ COLOUR: Final = discord.Colour.red()
 KEPT: Final = "Nothing was cancelled: your session stays booked."
 
 
-def _ts(when: Any, style: str = "F") -> str:
-    return f"<t:{int(when.timestamp())}:{style}>"
 
 
 def admin_of(interaction: discord.Interaction) -> int | None:
@@ -164,9 +164,10 @@ async def carry_out(bot: CoachBot, done: Cancelled, actor: discord.abc.User) -> 
         log.exception("could not drop the jobs of cancelled booking %s", done.quote.booking_id)
     student = bot.get_user(done.student_id)
     name = student.display_name if student else "Student"
-    await _dm(bot, done.other_party_id, other_party_text(done),
-              calendar=cancelled_calendar(done, name))
-    await _dm(bot, done.actor_id, CALENDAR_NOTE, calendar=cancelled_calendar(done, name))
+    await notify(bot, done.other_party_id, other_party_text(done),
+                 file=cancelled_calendar(done, name), about="a cancellation")
+    await notify(bot, done.actor_id, CALENDAR_NOTE, file=cancelled_calendar(done, name),
+                 about="a cancellation")
     await post_log(bot, done, actor)
     await booking_freed(bot, done.quote.booking_id)  # the waitlist's turn
 
@@ -186,15 +187,6 @@ def cancelled_calendar(done: Cancelled, student_name: str) -> discord.File:
     return discord.File(io.BytesIO(data), filename=ics.filename_for(quote.booking_id))
 
 
-async def _dm(bot: CoachBot, user_id: int, text: str, *,
-              calendar: discord.File | None = None) -> None:
-    if not user_id:
-        return
-    try:
-        user = bot.get_user(user_id) or await bot.fetch_user(user_id)
-        await user.send(text, file=calendar, allowed_mentions=discord.AllowedMentions.none())
-    except discord.HTTPException as error:
-        log.warning("could not DM user %s about a cancellation: %s", user_id, error)
 
 
 def log_embed(done: Cancelled, actor: discord.abc.User) -> discord.Embed:

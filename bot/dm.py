@@ -3,9 +3,24 @@
 from __future__ import annotations
 
 import io
+import logging
 from dataclasses import dataclass
 
 import discord
+
+log = logging.getLogger(__name__)
+
+
+async def notify(client: discord.Client, user_id: int, text: str, *,
+                 file: discord.File | None = None, about: str) -> None:
+    """A best-effort DM (no pings); a closed DM or a vanished user is logged, never raised."""
+    if not user_id:
+        return
+    try:
+        user = client.get_user(user_id) or await client.fetch_user(user_id)
+        await user.send(text, file=file, allowed_mentions=discord.AllowedMentions.none())
+    except discord.HTTPException as error:
+        log.warning("could not DM user %s about %s: %s", user_id, about, error)
 
 
 class DMClosed(Exception):

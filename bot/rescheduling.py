@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 import discord
 
+from bot.dm import notify
 from bot.errors import report_error
 from bot.ui import OwnedView
 from scheduling import book_flow, ics
@@ -32,6 +33,7 @@ from scheduling import rescheduling as service
 from scheduling.booking_rules import OpenSlot
 from scheduling.eligibility import StudentFacts
 from scheduling.errors import InvalidInput, SlotTaken
+from scheduling.provisioning import timestamp as _ts
 from scheduling.rescheduling import RescheduleContext, Rescheduled
 
 if TYPE_CHECKING:
@@ -53,8 +55,6 @@ NO_DAYS: Final = ("There are no free times for **{title}** in the booking window
                   "so the session stays where it is. Try again later.")
 
 
-def _ts(when: datetime, style: str = "F") -> str:
-    return f"<t:{int(when.timestamp())}:{style}>"
 
 
 def student_facts(bot: CoachBot, guild_id: int, user: discord.abc.User) -> StudentFacts:
@@ -314,8 +314,10 @@ async def carry_out(bot: CoachBot, done: Rescheduled) -> None:
     except Exception:
         log.exception("could not build the calendar update of booking %s", booking_id)
         student_file = coach_file = None
-    await _dm(bot, done.context.student_id, student_text(done), student_file)
-    await _dm(bot, done.context.coach_user_id, coach_text(done), coach_file)
+    await notify(bot, done.context.student_id, student_text(done), file=student_file,
+                 about="a reschedule")
+    await notify(bot, done.context.coach_user_id, coach_text(done), file=coach_file,
+                 about="a reschedule")
     await post_log(bot, done)
     # The old time is free now: offer it to the first student on the waitlist.
     from bot.waitlist import slot_freed
@@ -368,14 +370,6 @@ async def calendar_files(bot: CoachBot, done: Rescheduled) -> tuple[discord.File
             discord.File(io.BytesIO(data), filename=name))
 
 
-async def _dm(bot: CoachBot, user_id: int, text: str, calendar: discord.File | None) -> None:
-    if not user_id:
-        return
-    try:
-        user = bot.get_user(user_id) or await bot.fetch_user(user_id)
-        await user.send(text, file=calendar, allowed_mentions=discord.AllowedMentions.none())
-    except discord.HTTPException as error:
-        log.warning("could not DM user %s about a reschedule: %s", user_id, error)
 
 
 def log_embed(done: Rescheduled) -> discord.Embed:

@@ -35,7 +35,7 @@ from scheduling.eligibility import StudentFacts, check_can_book
 from scheduling.errors import InvalidInput, NotConfigured, NotFound
 from scheduling.money import format_money
 from scheduling.offering_fields import format_duration
-from scheduling.provisioning import DM_STUDENT, STEP_LABELS, ProvisioningOutcome
+from scheduling.provisioning import DM_STUDENT, STEP_LABELS, ProvisioningOutcome, timestamp
 from scheduling.timezones import describe_timezone, resolve_timezone
 
 EXPIRES_AFTER: Final = timedelta(minutes=15)
@@ -253,8 +253,6 @@ def is_expired(started_at: datetime, now: datetime) -> bool:
     return now - started_at > EXPIRES_AFTER
 
 
-def timestamp(moment: datetime, style: str) -> str:
-    return f"<t:{int(moment.timestamp())}:{style}>"
 
 
 # ---------------------------------------------------------------- choosing coach and offering

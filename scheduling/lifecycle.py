@@ -47,6 +47,7 @@ from typing import Any, Final, Protocol
 
 from scheduling.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from scheduling.offering_fields import MAX_REMINDERS, format_duration, parse_reminders
+from scheduling.provisioning import timestamp
 
 log = logging.getLogger(__name__)
 
@@ -107,9 +108,6 @@ MAX_ROUNDS: Final = 50
 SEND_CONCURRENCY: Final = 8
 
 
-def timestamp(moment: datetime, style: str = "F") -> str:
-    """A Discord timestamp, shown in each reader's own timezone."""
-    return f"<t:{int(moment.timestamp())}:{style}>"
 
 
 # ---------------------------------------------------------------- reminder plan

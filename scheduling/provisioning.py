@@ -37,6 +37,7 @@ from scheduling.money import Money
 from scheduling.offering_fields import format_duration
 from scheduling.offerings import SESSION_TYPES
 from scheduling.policy import DEFAULT_POLICY, Policy
+from scheduling.week_view import discord_timestamp
 
 # ---------------------------------------------------------------- steps
 
@@ -301,7 +302,7 @@ def channel_name(booking_id: int, label: str) -> str:
 
 def timestamp(moment: datetime, style: str = "F") -> str:
     """A Discord timestamp: every reader sees it in their own timezone."""
-    return f"<t:{int(moment.timestamp())}:{style}>"
+    return discord_timestamp(moment, style)
 
 
 def channel_topic(booking_id: int, offering_title: str, coach_name: str,
