@@ -12,8 +12,10 @@ from storage.models.coaches import AvailabilityWindow, Coach, DateOverride, Sche
 from storage.models.guilds import AuditEntry, CoachGrant, GuildSettings
 from storage.models.lifecycle import SessionTask
 from storage.models.offerings import Offering, OfferingAddon, OfferingQuestion
+from storage.models.packages import CreditUse, Package, PackagePurchase
 from storage.models.payments import Payment, ProcessedWebhookEvent, Refund
 from storage.models.preferences import MemberPreferences
+from storage.models.referrals import ReferralCode
 from storage.models.session_content import Material, Rating
 from storage.models.side_effects import ProvisioningStep, Reminder, RoleGrant
 from storage.models.waitlist import WaitlistEntry
@@ -29,6 +31,7 @@ __all__ = [
     "CalendarFeed",
     "Coach",
     "CoachGrant",
+    "CreditUse",
     "DateOverride",
     "GuildSettings",
     "Material",
@@ -36,10 +39,13 @@ __all__ = [
     "Offering",
     "OfferingAddon",
     "OfferingQuestion",
+    "Package",
+    "PackagePurchase",
     "Payment",
     "ProcessedWebhookEvent",
     "ProvisioningStep",
     "Rating",
+    "ReferralCode",
     "Refund",
     "Reminder",
     "RoleGrant",

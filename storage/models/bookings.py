@@ -44,6 +44,8 @@ class Booking(Timestamps, Base):
         Index(None, "offering_id", "start_at"),
         Index(None, "status", "expires_at"),
         Index(None, "slot_key"),
+        Index(None, "series_id"),
+        Index(None, "referrer_id"),
         ExcludeConstraint(
             ("coach_id", "="),
             (
@@ -76,7 +78,11 @@ class Booking(Timestamps, Base):
     voice_channel_id: Mapped[Snowflake | None]
     join_url: Mapped[Url | None]
     reschedule_count: Mapped[int] = mapped_column(default=0)
+    # Occurrences of one weekly series share it (`scheduling/series.py`).
     series_id: Mapped[str | None] = mapped_column(String(64))
+    # The member whose referral code the student gave, and the server's commission then.
+    referrer_id: Mapped[Snowflake | None]
+    referral_percent: Mapped[int | None]
 
 
 class BookingStatusChange(Base):

@@ -40,6 +40,9 @@ class Payment(Timestamps, Base):
     platform_fee_minor: Mapped[Money] = mapped_column(default=0)
     # The coach's connected account that receives the transfer, if any.
     destination_account: Mapped[str | None]
+    # A weekly series paid in one Checkout: one row per occurrence (its share), all with the
+    # series id; the first occurrence's row carries the Checkout Session.
+    series_id: Mapped[str | None] = mapped_column(String(64), index=True)
 
 
 class Refund(Timestamps, Base):

@@ -30,6 +30,9 @@ PROVISIONING_STATUSES: Final = ("pending", "done", "failed")
 MATERIAL_KINDS: Final = ("notes", "outline", "homework", "manuscript", "recording", "other")
 PAYMENT_STATUSES: Final = ("pending", "paid", "failed", "expired", "refunded", "partially_refunded")
 REFUND_STATUSES: Final = ("pending", "requires_action", "succeeded", "failed", "canceled")
+# package_purchases.status: unpaid checkout, paid (credits usable until expires_at), failed or
+# abandoned checkout, refunded through Stripe.
+PURCHASE_STATUSES: Final = ("pending_payment", "active", "failed", "expired", "refunded")
 
 DEFAULT_CURRENCY: Final = "USD"
 DEFAULT_REMINDER_OFFSETS_MINUTES: Final = (1440, 60)
