@@ -32,7 +32,7 @@ def checkout_params(request: CheckoutRequest) -> dict[str, Any]:
     params: dict[str, Any] = {
         "mode": "payment",
         "submit_type": "book",
-        "client_reference_id": str(request.booking_id),
+        "client_reference_id": request.client_reference,
         "line_items": line_items,
         "expires_at": int(request.expires_at.timestamp()),
         "success_url": request.success_url,

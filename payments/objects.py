@@ -58,6 +58,13 @@ def booking_id_of(data: Mapping[str, Any]) -> int | None:
     return None
 
 
+def purchase_id_of(data: Mapping[str, Any]) -> int | None:
+    """The package purchase a session belongs to (metadata `package_purchase_id`)."""
+    candidate = _metadata(data).get("package_purchase_id")
+    value = _int(candidate) if isinstance(candidate, str | int) else None
+    return value if value is not None and value > 0 else None
+
+
 def _currency(value: Any) -> str | None:
     return value.upper() if isinstance(value, str) and len(value) == 3 else None
 
@@ -73,6 +80,7 @@ def checkout_state(data: Mapping[str, Any]) -> CheckoutState:
         amount_total=_int(data.get("amount_total")),
         currency=_currency(data.get("currency")),
         expires_at=_time(data.get("expires_at")),
+        purchase_id=purchase_id_of(data),
     )
 
 

@@ -158,9 +158,10 @@ class LineItem:
 
 @dataclass(frozen=True)
 class CheckoutRequest:
-    """One Checkout Session for one booking (all amounts in `currency` minor units)."""
+    """One Checkout Session for one booking (or, with `purchase_id`, for a package purchase;
+    all amounts in `currency` minor units)."""
 
-    booking_id: int
+    booking_id: int | None
     currency: str
     line_items: tuple[LineItem, ...]
     expires_at: datetime
@@ -172,6 +173,14 @@ class CheckoutRequest:
     application_fee_minor: int = 0
     destination_account: str | None = None
     description: str | None = None
+    purchase_id: int | None = None
+
+    @property
+    def client_reference(self) -> str:
+        """`client_reference_id`: the booking's id, or `package:<purchase id>`."""
+        if self.purchase_id is not None:
+            return f"package:{self.purchase_id}"
+        return str(self.booking_id)
 
     @property
     def total_minor(self) -> int:
@@ -191,6 +200,7 @@ class CheckoutState:
     amount_total: int | None = None
     currency: str | None = None
     expires_at: datetime | None = None
+    purchase_id: int | None = None  # a package purchase's checkout (no booking)
 
     @property
     def paid(self) -> bool:
@@ -286,7 +296,7 @@ class NotifyStudent:
     """DM `user_id` this text (it mentions nobody)."""
 
     user_id: int
-    booking_id: int
+    booking_id: int | None  # None: about a package purchase
     text: str
 
 
@@ -802,6 +812,8 @@ async def handle_event(uow_factory: UnitOfWorkFactory, event: PaymentEvent, *,
     transaction as its effect. Unknown event types and objects that are not Coachbot's are
     ignored; a duplicate (or a replay) changes nothing."""
     handler = _HANDLERS.get(event.type)
+    if event.checkout is not None and event.checkout.purchase_id is not None:
+        handler = _package_checkout if handler in _CHECKOUT_HANDLERS else None
     if handler is None:
         return EventOutcome(event.id, event.type, IGNORED, "not an event Coachbot uses")
     async with uow_factory(immediate=True) as uow:
@@ -987,6 +999,18 @@ _HANDLERS: Final[Mapping[str, Callable[[PaymentUnitOfWork, PaymentEvent, datetim
     REFUND_UPDATED: _refund_event,
     REFUND_FAILED_EVENT: _refund_event,
 }
+_CHECKOUT_HANDLERS: Final = frozenset({_checkout_settled, _checkout_failed, _checkout_expired})
+
+
+async def _package_checkout(uow: PaymentUnitOfWork, event: PaymentEvent,
+                            now: datetime) -> _Applied:
+    """A package purchase's Checkout Session (`scheduling/package_payments.py`)."""
+    from scheduling.package_payments import apply_checkout_event  # it builds on this module
+
+    result = await apply_checkout_event(uow, event, now)
+    return _Applied(result.status, result.detail, None, list(result.actions))
+
+
 _PAYMENT_RANK: Final = {PAYMENT_PAID: 1, PAYMENT_PARTIALLY_REFUNDED: 2, PAYMENT_REFUNDED: 3}
 
 

@@ -20,10 +20,12 @@ from storage.repositories import (
 )
 from storage.repositories.calendar_feeds import CalendarFeedRepository
 from storage.repositories.materials import MaterialRepository
+from storage.repositories.packages import PackageRepository
 from storage.repositories.payments import PaymentRepository
 from storage.repositories.preferences import PreferencesRepository
 from storage.repositories.provisioning import ProvisioningRepository
 from storage.repositories.ratings import RatingRepository
+from storage.repositories.referrals import ReferralRepository
 from storage.repositories.reminders import ReminderRepository
 from storage.repositories.role_grants import RoleGrantRepository
 from storage.repositories.session_tasks import SessionTaskRepository
@@ -67,6 +69,8 @@ class UnitOfWork:
     calendar_feeds: CalendarFeedRepository
     stats: StatsRepository
     waitlist: WaitlistRepository
+    packages: PackageRepository
+    referrals: ReferralRepository
 
     def __init__(
         self, session_factory: async_sessionmaker[AsyncSession], *, immediate: bool = False
@@ -106,6 +110,8 @@ class UnitOfWork:
         self.calendar_feeds = CalendarFeedRepository(session)
         self.stats = StatsRepository(session)
         self.waitlist = WaitlistRepository(session)
+        self.packages = PackageRepository(session)
+        self.referrals = ReferralRepository(session)
         if self._immediate:
             try:
                 await session.connection()  # BEGIN (IMMEDIATE) now, not at the first query
