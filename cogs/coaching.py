@@ -18,6 +18,7 @@ from scheduling.doctor import ALL_GOOD, DoctorReport, Severity, diagnose
 from scheduling.errors import InvalidInput, NotConfigured
 from scheduling.money import Money
 from scheduling.payouts import CoachEarnings, coach_earnings
+from scheduling.referrals import ReferrerCommission, referral_commissions
 from scheduling.server_setup import (
     ACCESS_ROLE_NAME,
     CATEGORY_NAME,
@@ -59,6 +60,8 @@ def config_embed(guild: discord.Guild, config: ServerConfig, *, headline: str,
         else "none: everybody can book")
     embed.add_field(name="Currency", value=config.currency)
     embed.add_field(name="Platform fee", value=f"{config.platform_fee_percent} %")
+    embed.add_field(name="Referral commission",
+                    value=f"{config.referral_commission_percent} %")
     embed.add_field(name="Channel retention", value=f"{config.channel_retention_days} days")
     embed.add_field(name="Cancellation policy", value="\n".join(config.policy.describe()),
                     inline=False)
@@ -192,6 +195,8 @@ class Coaching(commands.Cog):
         refund_percent="Refund for cancelling in time, 0-100",
         platform_fee_percent="Share of each paid session the server keeps, 0-100 (coaches "
                              "with linked payouts get the rest)",
+        referral_commission_percent="Share of a referred booking's payment its referrer "
+                                    "earns, 0-100 (see /referral link)",
         channel_retention_days="Days session channels are kept after a session ends",
         clear="Remove an optional setting",
     )
@@ -212,6 +217,7 @@ class Coaching(commands.Cog):
         cancel_notice_hours: int | None = None,
         refund_percent: int | None = None,
         platform_fee_percent: int | None = None,
+        referral_commission_percent: int | None = None,
         channel_retention_days: int | None = None,
         clear: app_commands.Choice[str] | None = None,
     ) -> None:
@@ -238,6 +244,7 @@ class Coaching(commands.Cog):
             cancel_notice_hours=cancel_notice_hours,
             refund_percent=refund_percent,
             platform_fee_percent=platform_fee_percent,
+            referral_commission_percent=referral_commission_percent,
             channel_retention_days=channel_retention_days,
             clear=frozenset([clear.value]) if clear else frozenset(),
         )
@@ -431,19 +438,31 @@ class Coaching(commands.Cog):
         assert interaction.guild_id is not None
         async with self.bot.services.uow() as uow:
             rows = await coach_earnings(uow, guild_id=interaction.guild_id)
-        await interaction.response.send_message(embed=earnings_embed(rows), ephemeral=True)
+            referred = await referral_commissions(uow, guild_id=interaction.guild_id)
+        await interaction.response.send_message(embed=earnings_embed(rows, referred),
+                                                ephemeral=True)
 
 
 EARNINGS_FIELDS = 24  # Discord allows 25 fields; the last one says how many were left out
 
 
-def earnings_embed(rows: list[CoachEarnings]) -> discord.Embed:
+def earnings_embed(rows: list[CoachEarnings],
+                   referred: list[ReferrerCommission] | None = None) -> discord.Embed:
     """Per coach and currency: paid sessions, refunds, the server's fee, and what the server
-    owes (coaches without a ready Stripe account) or Stripe paid out (destination charges)."""
+    owes (coaches without a ready Stripe account) or Stripe paid out (destination charges);
+    last, the referral commissions the server owes its referrers."""
     embed = discord.Embed(title="Coach earnings", colour=discord.Colour.blurple())
     if not rows:
         embed.description = "No paid sessions yet, so no coach is owed anything."
-        return embed
+    else:
+        _add_coach_fields(embed, rows, EARNINGS_FIELDS - (1 if referred else 0))
+    if referred:
+        embed.add_field(name="Referral commissions (the server pays these)", inline=False,
+                        value=_lines_field([_referral_line(r) for r in referred], "none"))
+    return embed
+
+
+def _add_coach_fields(embed: discord.Embed, rows: list[CoachEarnings], room: int) -> None:
     owed: dict[str, int] = {}
     for row in rows:
         owed[row.owed.currency] = owed.get(row.owed.currency, 0) + row.owed.minor
@@ -456,16 +475,23 @@ def earnings_embed(rows: list[CoachEarnings]) -> discord.Embed:
         "and the server's fee. *Owed*: money kept by the server's Stripe account for coaches "
         "without a linked payout account (`/coach payouts`); pay it to them yourself. "
         "*Paid out*: sent by Stripe to the coach's own account.")
-    for row in rows[:EARNINGS_FIELDS]:
+    for row in rows[:room]:
         sessions = f"{row.sessions} session{'s' if row.sessions != 1 else ''}"
         embed.add_field(name=f"{row.display_name} ({row.gross.currency})", inline=False, value=(
             f"{sessions} · paid {_amount(row.gross)} · refunded {_amount(row.refunded)} · "
             f"fee {_amount(row.platform_fee)}\n**Owed: {_amount(row.owed)}** · "
             f"paid out: {_amount(row.transferred)}")[:FIELD_LIMIT])
-    if len(rows) > EARNINGS_FIELDS:
+    if len(rows) > room:
         embed.add_field(name="More", inline=False,
-                        value=f"{len(rows) - EARNINGS_FIELDS} more coach totals not shown.")
-    return embed
+                        value=f"{len(rows) - room} more coach totals not shown.")
+
+
+def _referral_line(row: ReferrerCommission) -> str:
+    """`<@id>` renders as the member's name inside an embed and pings nobody."""
+    booked = f"{row.bookings} referred booking{'s' if row.bookings != 1 else ''}"
+    refunded = f" ({row.fully_refunded} fully refunded)" if row.fully_refunded else ""
+    return (f"<@{row.referrer_id}> ({row.kept.currency}): {booked}{refunded} · kept "
+            f"{_amount(row.kept)} · **commission {_amount(row.commission)}**")
 
 
 def _amount(money: Money) -> str:

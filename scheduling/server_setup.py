@@ -25,6 +25,7 @@ FIELD_LABELS: dict[str, str] = {
     "currency": "Currency",
     "default_policy": "Cancellation policy",
     "platform_fee_percent": "Platform fee",
+    "referral_commission_percent": "Referral commission",
     "channel_retention_days": "Channel retention",
 }
 MAX_RETENTION_DAYS = 365
@@ -55,6 +56,7 @@ class GuildSettingsRecord(Protocol):
     currency: str
     default_policy: dict[str, Any]
     platform_fee_percent: int
+    referral_commission_percent: int
     channel_retention_days: int
 
 
@@ -123,6 +125,7 @@ class ServerConfig:
     configured: bool = False
     platform_fee_percent: int = 0
     channel_retention_days: int = 7
+    referral_commission_percent: int = 0
 
     @property
     def policy(self) -> Policy:
@@ -139,7 +142,8 @@ class ServerConfig:
         return cls(guild_id, record.access_role_id, record.category_id, record.log_channel_id,
                    record.required_role_id, record.currency, dict(record.default_policy),
                    configured=True, platform_fee_percent=record.platform_fee_percent,
-                   channel_retention_days=record.channel_retention_days)
+                   channel_retention_days=record.channel_retention_days,
+                   referral_commission_percent=record.referral_commission_percent)
 
 
 @dataclass(frozen=True)
@@ -170,6 +174,7 @@ class SetupRequest:
     cancel_notice_hours: int | None = None
     refund_percent: int | None = None
     platform_fee_percent: int | None = None
+    referral_commission_percent: int | None = None
     channel_retention_days: int | None = None
     clear: frozenset[str] = frozenset()
 
@@ -326,6 +331,12 @@ def plan_setup(current: ServerConfig, request: SetupRequest) -> SetupPlan:
             raise InvalidInput("The platform fee is a percentage of each paid session kept by "
                                "the server: give a whole number from 0 to 100.")
         values["platform_fee_percent"] = request.platform_fee_percent
+    if request.referral_commission_percent is not None:
+        if not 0 <= request.referral_commission_percent <= 100:
+            raise InvalidInput("The referral commission is the percentage of a referred "
+                               "booking's payment its referrer earns: give a whole number from "
+                               "0 to 100.")
+        values["referral_commission_percent"] = request.referral_commission_percent
     if request.channel_retention_days is not None:
         if not 0 <= request.channel_retention_days <= MAX_RETENTION_DAYS:
             raise InvalidInput(f"Keep session channels for 0 to {MAX_RETENTION_DAYS} days after "

@@ -14,6 +14,7 @@ from storage.repositories.dialect_sql import insert_ignoring_conflict
 _UPDATABLE = frozenset({
     "access_role_id", "category_id", "log_channel_id", "required_role_id", "currency",
     "default_policy", "platform_fee_percent", "channel_retention_days",
+    "referral_commission_percent",
 })
 
 

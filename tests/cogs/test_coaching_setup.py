@@ -317,6 +317,39 @@ async def test_platform_fee_over_100_percent_is_refused(driver, coachbot, guild,
                          platform_fee_percent=101)
 
 
+async def test_referral_commission_is_set_shown_audited_and_posted(driver, coachbot, guild,
+                                                                   admin):
+    log_channel = guild.text_channels[1]
+    await driver.slash(admin, "coaching setup", log_channel=log_channel)
+    reply = (await driver.slash(admin, "coaching setup", referral_commission_percent=15)).last
+    assert reply.ephemeral
+    assert reply.embeds[0].description == "Changed: Referral commission."
+    assert fields_of(reply.embeds[0])["Referral commission"] == "15 %"
+    assert (await settings_row(coachbot, guild)).referral_commission_percent == 15
+    entry = (await audit_rows(coachbot, guild))[-1]
+    assert (entry.actor_id, entry.action) == (admin.id, "setup")
+    assert (entry.before, entry.after) == ({"referral_commission_percent": 0},
+                                           {"referral_commission_percent": 15})
+    posted = (await posts_in(log_channel))[-1]
+    assert "**Referral commission**: 15" in fields_of(posted.embeds[0])["After"]
+    again = (await driver.slash(admin, "coaching setup", referral_commission_percent=15)).last
+    assert again.embeds[0].description == "Nothing changed: that is already the configuration."
+    assert len(await audit_rows(coachbot, guild)) == 2
+
+
+async def test_referral_commission_shows_zero_until_set(driver, admin):
+    reply = (await driver.slash(admin, "coaching setup")).last
+    assert fields_of(reply.embeds[0])["Referral commission"] == "0 %"
+
+
+@pytest.mark.parametrize("percent", [101, -1, 1000])
+async def test_referral_commission_outside_0_to_100_is_refused(driver, coachbot, guild, admin,
+                                                               percent):
+    reply = await assert_refused(driver, coachbot, guild, admin, "whole number from 0 to 100",
+                                 referral_commission_percent=percent)
+    assert reply.content.startswith("The referral commission is the percentage")
+
+
 async def test_retention_beyond_a_year_is_refused(driver, coachbot, guild, admin):
     await assert_refused(driver, coachbot, guild, admin, "0 to 365 days",
                          channel_retention_days=400)

@@ -34,6 +34,7 @@ class Row:
     default_policy: dict[str, Any] = field(default_factory=DEFAULT_POLICY.to_dict)
     platform_fee_percent: int = 0
     channel_retention_days: int = 7
+    referral_commission_percent: int = 0
 
 
 class FakeSettings:
@@ -320,9 +321,9 @@ async def test_audit_goes_to_the_new_log_channel_or_the_old_one_when_cleared():
 
 
 async def test_apply_refuses_unknown_keys():
-    with pytest.raises(ValueError, match="referral_commission_percent"):
+    with pytest.raises(ValueError, match="jitsi_base_url"):
         await svc.apply_setup(FakeUow(), guild_id=GUILD, actor_id=ADMIN, now=NOW,
-                              values={"referral_commission_percent": 5})
+                              values={"jitsi_base_url": "https://meet.example"})
 
 
 # ---------------------------------------------------------------- coach grants

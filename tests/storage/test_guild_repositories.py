@@ -46,8 +46,8 @@ async def test_update_replaces_the_json_policy_instead_of_mutating_it(uow_factor
 
 async def test_update_refuses_columns_setup_does_not_own(uow_factory):
     async with uow_factory() as uow:
-        with pytest.raises(ValueError, match="referral_commission_percent"):
-            await uow.guild_settings.update(GUILD, referral_commission_percent=10)
+        with pytest.raises(ValueError, match="jitsi_base_url"):
+            await uow.guild_settings.update(GUILD, jitsi_base_url="https://meet.example")
         assert await uow.guild_settings.get(GUILD) is None
 
 
