@@ -26,8 +26,10 @@ from cogs._offering_wizard import (
     resume_prompt,
     send_new,
 )
+from cogs._package_views import added_message, packages_suffix, removed_message
 from scheduling import addons as addon_service
 from scheduling import offerings as service
+from scheduling import packages as package_service
 from scheduling.errors import DomainError
 from scheduling.offering_fields import check_image_attachment
 
@@ -151,6 +153,7 @@ class Offerings(commands.Cog):
         async with self.bot.services.uow() as uow:
             coach = await current_coach(uow, interaction)
             rows = await service.summaries(uow, coach)
+            packages = await package_service.coach_packages(uow, coach)
             await uow.commit()
         if not rows:
             await interaction.response.send_message(
@@ -158,7 +161,8 @@ class Offerings(commands.Cog):
             return
         embed = discord.Embed(title="Your offerings", colour=discord.Colour.blurple())
         for row in rows[:25]:
-            embed.add_field(name=row.title[:256], value=row.line[:1024], inline=False)
+            value = row.line + packages_suffix(packages.get(row.offering_id, []))
+            embed.add_field(name=row.title[:256], value=value[:1024], inline=False)
         if len(rows) > 25:
             embed.set_footer(text=f"and {len(rows) - 25} more")
         await interaction.response.send_message(
@@ -248,6 +252,52 @@ class Offerings(commands.Cog):
             text = f"Add-ons of **{title}**:\n" + "\n".join(
                 f"- {line.name}: {line.price}" for line in lines)
         await interaction.response.send_message(text, ephemeral=True)
+
+    # ------------------------------------------------------------ packages
+
+    # `/offering package add|remove`: N sessions of an offering sold at once through Checkout
+    # (scheduling/packages.py); students buy them with `/packages buy`.
+    package = app_commands.Group(name="package", description="Sell several sessions at once",
+                                 parent=offering)
+
+    async def own_packages(self, interaction: discord.Interaction, current: str
+                           ) -> list[app_commands.Choice[str]]:
+        try:
+            async with self.bot.services.uow() as uow:  # read only
+                coach = await current_coach(uow, interaction)
+                pairs = await package_service.coach_choices(uow, coach, current)
+        except DomainError:
+            return []
+        return [app_commands.Choice(name=name, value=value) for name, value in pairs]
+
+    @package.command(name="add", description="Sell several sessions of an offering at once")
+    @app_commands.describe(offering=OFFERING_HELP, sessions="How many sessions (2-50)",
+                           price="The price of the whole package, e.g. 120 or 120.50",
+                           valid_days="Days the credits stay usable after the purchase (1-730)")
+    @app_commands.autocomplete(offering=any_offering)
+    async def add_package(self, interaction: discord.Interaction, offering: str,
+                          sessions: app_commands.Range[int, 2, 50],
+                          price: app_commands.Range[str, 1, 30],
+                          valid_days: app_commands.Range[int, 1, 730]) -> None:
+        async with self.bot.services.uow() as uow:
+            coach = await current_coach(uow, interaction)
+            target = await service.find_owned(uow, coach, offering)
+            line = await package_service.add_package(uow, target, sessions=sessions,
+                                                     price=price, valid_days=valid_days,
+                                                     coach_name=coach.display_name)
+            await uow.commit()
+        await interaction.response.send_message(added_message(line), ephemeral=True)
+
+    @package.command(name="remove", description="Stop selling a package (buyers keep credits)")
+    @app_commands.describe(package="One of your packages (pick from the list)")
+    @app_commands.autocomplete(package=own_packages)
+    async def remove_package(self, interaction: discord.Interaction,
+                             package: app_commands.Range[str, 1, 100]) -> None:
+        async with self.bot.services.uow() as uow:
+            coach = await current_coach(uow, interaction)
+            line = await package_service.remove_package(uow, coach, package)
+            await uow.commit()
+        await interaction.response.send_message(removed_message(line), ephemeral=True)
 
 
 async def setup(bot: CoachBot) -> None:

@@ -7,8 +7,10 @@ itself (status, history, freed slot, refund row and audit entry in one transacti
 
 Who may cancel: the student (under the policy: the tier for the notice left decides the refund;
 with less notice than any tier, no self-service cancellation), the coach and server admins
-(always, refunding in full). What decides is the time at confirmation: a session that has
-started (or is `in_progress`) can no longer be cancelled.
+(always, refunding in full). A session booked with a package credit has no payment: the
+credit is returned instead of money when the policy would refund anything (any tier above
+0 %) or when the coach or an admin cancels. What decides is the time at confirmation: a
+session that has started (or is `in_progress`) can no longer be cancelled.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final, Protocol
 
+from scheduling.credits import CreditStore, credit_balance, plural, return_credit, usable
 from scheduling.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from scheduling.money import format_money
 from scheduling.payments import (
@@ -51,8 +54,13 @@ class Audit(Protocol):
                   at: datetime | None = None) -> Any: ...
 
 
+class PurchaseReader(CreditStore, Protocol):
+    async def get_purchase(self, purchase_id: int) -> Any: ...
+
+
 class CancelUnitOfWork(PaymentUnitOfWork, Protocol):
     audit: Audit
+    packages: PurchaseReader
 
 
 CancelUnitOfWorkFactory = Callable[..., AbstractAsyncContextManager[CancelUnitOfWork]]
@@ -73,13 +81,24 @@ class CancelQuote:
     refund_minor: int  # what the refund would be (0 when nothing is refunded)
     currency: str
     policy_lines: tuple[str, ...]
+    credit: bool = False  # booked with a package credit (no payment)
+    credit_back: bool = False  # cancelling now returns that credit
+    credits_left: int = 0  # the student's usable credits for the offering after cancelling
 
     @property
     def by_student(self) -> bool:
         return self.role == STUDENT
 
     @property
+    def credit_text(self) -> str:
+        if self.credit_back:
+            return f"Your credit is returned ({plural(self.credits_left)} left)."
+        return "No credit back under the policy."
+
+    @property
     def refund_text(self) -> str:
+        if self.credit:
+            return self.credit_text
         if self.paid_minor is None:
             return "Free session: nothing to refund."
         if self.refund_minor <= 0:
@@ -164,6 +183,8 @@ async def _quote(uow: CancelUnitOfWork, booking_id: int, actor_id: int, *, now: 
         assert payment is not None
         refund = (payment.amount_minor if role != STUDENT
                   else policy.refund_amount(payment.amount_minor, notice) or 0)
+    credit, credit_back, credits_left = await _credit_terms(uow, booking, role, policy,
+                                                            notice, now)
     quote = CancelQuote(
         booking_id=booking.id, guild_id=booking.guild_id,
         title=offering.title if offering else "Session", start_at=booking.start_at,
@@ -171,8 +192,27 @@ async def _quote(uow: CancelUnitOfWork, booking_id: int, actor_id: int, *, now: 
         paid_minor=payment.amount_minor if paid and payment else None, refund_minor=refund,
         currency=payment.currency if paid and payment else
         (offering.currency if offering else "USD"),
-        policy_lines=tuple(policy.describe()))
+        policy_lines=tuple(policy.describe()), credit=credit, credit_back=credit_back,
+        credits_left=credits_left)
     return quote, coach, policy
+
+
+async def _credit_terms(uow: CancelUnitOfWork, booking: Any, role: str, policy: Policy,
+                        notice: Any, now: datetime) -> tuple[bool, bool, int]:
+    """(booked with a credit, the credit comes back, usable credits after cancelling)."""
+    use = await uow.packages.credit_use_for_booking(booking.id)
+    if use is None or use.returned_at is not None:
+        return False, False, 0
+    back = role != STUDENT or (policy.refund_percent(notice) or 0) > 0
+    balance = await credit_balance(uow, guild_id=booking.guild_id,  # type: ignore[arg-type]
+                                   student_id=booking.student_id,
+                                   offering_id=booking.offering_id, now=now)
+    left = balance.remaining
+    if back:
+        purchase = await uow.packages.get_purchase(use.purchase_id)
+        if purchase is not None and usable(purchase, now):
+            left += 1
+    return True, back, left
 
 
 async def quote_cancellation(uow: CancelUnitOfWork, booking_id: int, actor_id: int, *,
@@ -209,12 +249,17 @@ async def cancel_booking(uow_factory: CancelUnitOfWorkFactory, booking_id: int, 
                                        amount_minor=quote.refund_minor if quote.by_student
                                        else None,
                                        full=not quote.by_student)
+        credit_returned = False
+        if quote.credit and quote.credit_back:
+            credit_returned = await return_credit(uow, booking.id,  # type: ignore[arg-type]
+                                                  now=now)
         refunded = refund.amount_minor if refund is not None else 0
         await uow.audit.add(
             guild_id=booking.guild_id, actor_id=actor_id, action=AUDIT_ACTION,
             before={"booking_id": booking.id, "status": previous},
             after={"booking_id": booking.id, "status": "cancelled", "by": quote.role,
                    "reason": text, "refund_minor": refunded, "currency": quote.currency,
+                   "credit_returned": credit_returned,
                    "start_at": booking.start_at.isoformat()},
             at=now)
         settings = await uow.guild_settings.get(booking.guild_id)
@@ -229,6 +274,8 @@ async def cancel_booking(uow_factory: CancelUnitOfWorkFactory, booking_id: int, 
 
 def refund_line(done: Cancelled) -> str:
     quote = done.quote
+    if quote.credit:
+        return quote.credit_text
     if quote.paid_minor is None:
         return "Free session: nothing to refund."
     if done.refund_id is None or quote.refund_minor <= 0:
