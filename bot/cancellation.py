@@ -63,7 +63,9 @@ def quote_embed(quote: CancelQuote) -> discord.Embed:
                     inline=False)
     embed.add_field(name="If you cancel now", value=quote.refund_text, inline=False)
     if not quote.by_student:
-        embed.add_field(name="As the coach", value="The student is refunded in full and told, "
+        back = ("gets their package credit back" if quote.credit
+                else "is refunded in full")
+        embed.add_field(name="As the coach", value=f"The student {back} and is told, "
                         "with a hint to book another time.", inline=False)
     embed.add_field(name="Cancellation policy",
                     value="\n".join(f"- {line}" for line in quote.policy_lines)[:1024],
@@ -79,7 +81,12 @@ async def start_cancel(interaction: discord.Interaction, booking_id: int) -> Non
         quote = await service.quote_cancellation(uow, booking_id, interaction.user.id,
                                                  now=bot.services.clock(),
                                                  admin_of=admin_of(interaction))
+    from bot.series_cancel import CancelRestButton, later_occurrences  # it builds on this
+
     view = ConfirmCancelView(bot, interaction.user.id, booking_id)
+    rest = await later_occurrences(bot, booking_id)
+    if rest > 1:  # an occurrence of a weekly series with later weeks
+        view.add_item(CancelRestButton(bot, booking_id, rest))
     await interaction.response.send_message(embed=quote_embed(quote), view=view, ephemeral=True)
 
 
@@ -137,7 +144,9 @@ def other_party_text(done: Cancelled) -> str:
         return (f"<@{done.student_id}> cancelled **{quote.title}** on {when}. The time is free "
                 f"again.\nReason: {done.reason}")
     refund = ""
-    if quote.paid_minor is not None and done.refund_id is not None:
+    if quote.credit:
+        refund = f" {quote.credit_text}" if quote.credit_back else ""
+    elif quote.paid_minor is not None and done.refund_id is not None:
         refund = (f" You get a full refund of {format_money(quote.refund_minor, quote.currency)}"
                   "; it is on its way.")
     by = "Your coach" if quote.role == service.COACH else "A server admin"

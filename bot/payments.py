@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Coroutine, Iterable, Sequence
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Final
 
 import discord
@@ -22,6 +23,7 @@ from payments.stripe_gateway import StripeGateway
 from scheduling import payments as service
 from scheduling.booking import BookingRequest
 from scheduling.errors import NotConfigured, NotFound
+from scheduling.package_payments import PurchaseStarted, start_purchase
 from scheduling.payments import (
     Action,
     CheckoutStarted,
@@ -34,6 +36,7 @@ from scheduling.payments import (
     RefundResult,
     SendRefund,
 )
+from scheduling.series_payments import book_series_and_checkout
 
 if TYPE_CHECKING:
     from bot.client import CoachBot
@@ -104,6 +107,31 @@ class BotPayments:
             services.uow, self.gateway, request, now=services.clock(),
             hold_minutes=settings.booking.hold_minutes, public_url=settings.web.public_url,
             addon_ids=addon_ids)
+
+    async def book_series_and_checkout(self, request: BookingRequest,
+                                       starts: Sequence[datetime], *,
+                                       addon_ids: Sequence[int] = ()) -> CheckoutStarted:
+        """A weekly series paid at once: hold every occurrence, one Checkout Session for all
+        (raises TimesUnavailable with the weeks that are not free; nothing is held then)."""
+        services = self.bot.services
+        settings = services.settings
+        return await book_series_and_checkout(
+            services.uow, self.gateway, request, starts, now=services.clock(),
+            hold_minutes=settings.booking.hold_minutes, public_url=settings.web.public_url,
+            addon_ids=addon_ids)
+
+    async def start_package_checkout(self, *, guild_id: int, student_id: int,
+                                     package: str) -> PurchaseStarted:
+        """`/packages buy`: write the purchase and open its Checkout Session (see
+        `scheduling/package_payments.py`). Raises NotConfigured without Stripe (before
+        anything is written), NotFound/NotAllowed/Conflict for a package that cannot be
+        bought, PaymentError subclasses when Stripe refuses or is unreachable."""
+        gateway = self.gateway
+        services = self.bot.services
+        return await start_purchase(services.uow, gateway, guild_id=guild_id,
+                                    student_id=student_id, package=package,
+                                    now=services.clock(),
+                                    public_url=services.settings.web.public_url)
 
     async def refund_booking(self, booking_id: int, *, reason: str,
                              amount_minor: int | None = None,

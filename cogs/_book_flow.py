@@ -22,6 +22,7 @@ from bot.confirmations import booking_confirmed
 from bot.errors import send_ephemeral
 from bot.session_card import join_link
 from bot.waitlist import AbandonHoldButton
+from cogs._book_items import AddonsSelect, RepeatSelect
 from cogs._book_views import (
     FlowButton,
     FlowSelect,
@@ -34,11 +35,16 @@ from cogs._book_views import (
     student_facts,
     summary_embed,
 )
+from scheduling import book_choices as choices
 from scheduling import book_flow as service
 from scheduling.book_flow import SLOTS_PER_PAGE, OfferingInfo, Option
+from scheduling.booking import TimesUnavailable
 from scheduling.booking_rules import OpenSlot
+from scheduling.credits import credit_balance
 from scheduling.errors import NotConfigured, NotFound, SlotTaken
-from scheduling.provisioning import ProvisioningOutcome
+from scheduling.provisioning import ProvisioningOutcome, timestamp
+from scheduling.referrals import resolve_referral
+from scheduling.series import check_weeks
 
 if TYPE_CHECKING:
     from bot.client import CoachBot
@@ -53,24 +59,6 @@ BUSY: Final = "Your booking is already being made; wait a moment."
 MAX_OPTIONS: Final = 25  # a select holds 25 options
 
 Screen = dict[str, Any]
-
-
-class AddonsSelect(discord.ui.Select[FlowView]):
-    """The summary's add-on menu (any number, none included); picks stay while the flow
-    lives and are passed to checkout."""
-
-    def __init__(self, info: OfferingInfo, picked: tuple[int, ...], *,
-                 on_pick: Any) -> None:
-        options = [discord.SelectOption(
-            label=a.name[:100], value=str(a.addon_id), default=a.addon_id in picked,
-            description=a.extra_text(info.currency))
-            for a in info.addons[:MAX_OPTIONS]]
-        super().__init__(custom_id="book:addons", options=options, min_values=0,
-                         max_values=len(options), placeholder="Add-ons (optional)", row=0)
-        self.on_pick = on_pick
-
-    async def callback(self, interaction: discord.Interaction) -> None:
-        await self.on_pick(interaction, list(self.values))
 
 
 class BookFlow:
@@ -102,16 +90,20 @@ class BookFlow:
     @classmethod
     async def start(cls, bot: CoachBot, interaction: discord.Interaction, *,
                     coach: str | None = None, offering: str | None = None,
-                    timezone: str | None = None) -> None:
-        await cls(bot, interaction)._begin(interaction, coach, offering, timezone)
+                    timezone: str | None = None, referral: str | None = None) -> None:
+        await cls(bot, interaction)._begin(interaction, coach, offering, timezone, referral)
 
     async def _begin(self, interaction: discord.Interaction, coach_text: str | None,
-                     offering_text: str | None, timezone: str | None) -> None:
+                     offering_text: str | None, timezone: str | None,
+                     referral: str | None = None) -> None:
         given = service.check_timezone(timezone)
         facts = student_facts(interaction)
         state, now = self.state, self.now
         async with self.bot.services.uow() as uow:  # read only
             await service.check_eligible(uow, facts, guild_id=state.guild_id, now=now)
+            if referral is not None and referral.strip():
+                state.referral = await resolve_referral(
+                    uow, guild_id=state.guild_id, code=referral, student_id=facts.user_id)
             coach = (await service.find_coach(uow, state.guild_id, coach_text)
                      if coach_text and coach_text.strip() else None)
             chosen = (await service.find_offering(uow, state.guild_id, offering_text, coach)
@@ -157,6 +149,11 @@ class BookFlow:
                                      offering_id=info.offering_id, now=self.now)
         self.state.offering = info
         self.state.zone = await service.shown_zone(uow, facts.user_id, info.coach_zone, given)
+        balance = await credit_balance(uow, guild_id=self.state.guild_id,
+                                       student_id=facts.user_id, offering_id=info.offering_id,
+                                       now=self.now)
+        self.state.credits_left = balance.remaining
+        self.state.weeks = 1
         self.state.day = None
         self.state.start = None
         self.state.answers = ()
@@ -258,7 +255,9 @@ class BookFlow:
         assert state.start is not None
         state.screen = "summary"
         summary = service.summary(info, state.start, state.answers, state.seats_left)
-        items: list[discord.ui.Item[Any]] = []
+        items: list[discord.ui.Item[Any]] = [RepeatSelect(state.weeks, on_pick=self.on_repeat)]
+        count = state.weeks
+        credits = not info.is_free and 0 < count <= state.credits_left
         if info.is_free:
             content = "Check the details and press **Confirm** to book."
             items.append(FlowButton("book:confirm", "Confirm", on_press=self.on_confirm,
@@ -272,8 +271,20 @@ class BookFlow:
                 items.append(AddonsSelect(info, self.addon_ids, on_pick=self.on_addons))
                 line = service.addons_line(info, self.addon_ids)
                 content += "\n" + (line or "Pick add-ons from the menu if you want any.")
+        elif credits:
+            content = "Check the details and press **Use credits** to book with your package."
         else:
             content = service.payments_not_ready(info)
+        if credits:
+            items.append(FlowButton("book:credit", choices.credits_label(
+                count, state.credits_left), on_press=self.on_credit,
+                style=discord.ButtonStyle.primary))
+        elif state.credits_left and not info.is_free:
+            content += (f"\nYou have {state.credits_left} package credit"
+                        f"{'s' if state.credits_left != 1 else ''} for this offering: "
+                        "not enough for every week.")
+        if count > 1:
+            content = choices.series_text(info, self._starts()) + "\n" + content
         if info.questions:
             items.append(FlowButton("book:answers", "Change answers", on_press=self.on_answers))
         return {"content": content, "embeds": [summary_embed(summary)],
@@ -404,37 +415,94 @@ class BookFlow:
         self.view.stop()
         await interaction.response.edit_message(content=CANCELLED, embeds=[], view=None)
 
+    def _starts(self) -> list[datetime]:
+        state = self.state
+        assert state.start is not None
+        if state.only_starts is not None:
+            return list(state.only_starts)
+        return choices.occurrences(self.info, state.start, state.weeks)
+
+    async def on_repeat(self, interaction: discord.Interaction, values: list[str]) -> None:
+        self.state.weeks = check_weeks(int(values[0]) if values[0].isdecimal() else 0)
+        self.state.only_starts = None
+        await interaction.response.edit_message(**self._summary_screen())
+
     async def on_confirm(self, interaction: discord.Interaction) -> None:
+        await self._book(interaction, use_credits=False)
+
+    async def on_credit(self, interaction: discord.Interaction) -> None:
+        await self._book(interaction, use_credits=True)
+
+    async def on_free_weeks(self, interaction: discord.Interaction) -> None:
+        """Book only the weeks of the series that are still free."""
+        if self.state.last_action == "pay":
+            await self.on_pay(interaction)
+        else:
+            await self._book(interaction, use_credits=self.state.last_action == "credit")
+
+    def _unavailable_screen(self, gone: TimesUnavailable) -> Screen:
+        state = self.state
+        state.screen = "taken"
+        state.only_starts = gone.free or None
+        items: list[discord.ui.Item[Any]] = []
+        lines = [gone.user_message]
+        if gone.free:
+            lines.append(f"Still free ({len(gone.free)} of {len(gone.free) + len(gone.unavailable)}"
+                         " weeks):")
+            lines += [f"- {timestamp(s, 'F')}" for s in gone.free]
+            items.append(FlowButton("book:free-weeks", f"Book the {len(gone.free)} free weeks"
+                                    if len(gone.free) > 1 else "Book the free week",
+                                    on_press=self.on_free_weeks,
+                                    style=discord.ButtonStyle.success))
+        else:
+            lines.append("None of those weeks is free: press **Back** to pick another time.")
+        return {"content": "\n".join(lines), "embeds": [],
+                "view": self.view.show(*items, *self._buttons(back=True))}
+
+    async def _book(self, interaction: discord.Interaction, *, use_credits: bool) -> None:
+        """Confirm at once: a free offering, or paying with package credits."""
         state, info = self.state, self.info
         if state.confirming:
             await send_ephemeral(interaction, BUSY)
             return
-        if not info.is_free:
+        if not info.is_free and not use_credits:
             raise NotConfigured(service.payments_not_ready(info))
-        assert state.start is not None
+        state.last_action = "credit" if use_credits else "confirm"
+        starts = self._starts()
         state.confirming = True
         try:
             await interaction.response.defer()
             try:
-                booking = await service.confirm(
-                    self.bot.services.uow, student_facts(interaction), guild_id=state.guild_id,
-                    offering_id=info.offering_id, start=state.start, answers=state.answers,
-                    now=self.now)
+                booked = await choices.confirm_times(
+                    self.bot.services.uow, student_facts(interaction), info=info,
+                    starts=starts, answers=state.answers, now=self.now,
+                    use_credits=use_credits, referral=state.referral)
             except SlotTaken as taken:
                 state.alternatives = [s for s in taken.alternatives if isinstance(s, OpenSlot)]
                 await interaction.edit_original_response(**self._taken_screen(
                     taken.user_message))
                 return
-            outcome = await self._provision(booking.id)
+            except TimesUnavailable as gone:
+                await interaction.edit_original_response(**self._unavailable_screen(gone))
+                return
+            outcomes = [await self._provision(b.id) for b in booked]
         finally:
             state.confirming = False
         self.view.stop()
+        if len(booked) > 1:
+            await interaction.edit_original_response(
+                content=choices.series_booked_message(info, booked, credits=use_credits),
+                embeds=[], view=None)
+            return
+        booking, outcome = booked[0], outcomes[0]
         summary = service.summary(info, booking.start_at, state.answers)  # seats: moot now
         await interaction.edit_original_response(
             content="Booked.", embeds=[summary_embed(summary, title="Booked")], view=None)
         link = (join_link(state.guild_id, outcome.location.join_url,
                           outcome.location.voice_channel_id) if outcome else None)
         done = service.booked_message(info, booking.start_at, outcome)
+        if use_credits:
+            done += "\nOne package credit used."
         if link:
             join = discord.ui.View(timeout=None)
             join.add_item(discord.ui.Button(label="Join", style=discord.ButtonStyle.link,
@@ -458,19 +526,29 @@ class BookFlow:
             await send_ephemeral(interaction, BUSY)
             return
         assert state.start is not None
-        request = await service.paid_request(
+        state.last_action = "pay"
+        starts = self._starts()
+        request = choices.with_referral(await service.paid_request(
             self.bot.services.uow, student_facts(interaction), guild_id=state.guild_id,
-            offering_id=info.offering_id, start=state.start, answers=state.answers,
-            now=self.now)
+            offering_id=info.offering_id, start=starts[0], answers=state.answers,
+            now=self.now), state.referral)
         state.confirming = True
         try:
             await interaction.response.defer()  # Stripe is on the other end
             try:
-                started = await self.bot.payments.book_and_checkout(request, addon_ids=self.picked)
+                if len(starts) > 1:
+                    started = await self.bot.payments.book_series_and_checkout(
+                        request, starts, addon_ids=self.picked)
+                else:
+                    started = await self.bot.payments.book_and_checkout(
+                        request, addon_ids=self.picked)
             except SlotTaken as taken:
                 state.alternatives = [s for s in taken.alternatives if isinstance(s, OpenSlot)]
                 await interaction.edit_original_response(**self._taken_screen(
                     taken.user_message))
+                return
+            except TimesUnavailable as gone:
+                await interaction.edit_original_response(**self._unavailable_screen(gone))
                 return
         finally:
             state.confirming = False
@@ -480,8 +558,11 @@ class BookFlow:
                                        style=discord.ButtonStyle.link))
         pay.add_item(AbandonHoldButton(started.booking_id))  # give the time back
         summary = service.summary(info, started.start_at, state.answers)
+        content = service.pay_message(info.title, str(started.amount), started.expires_at)
+        if len(starts) > 1:
+            content = choices.series_text(info, starts) + "\n" + content
         await interaction.edit_original_response(
-            content=service.pay_message(info.title, str(started.amount), started.expires_at),
+            content=content,
             embeds=[summary_embed(summary, title="Held for you")], view=pay)
 
     async def _provision(self, booking_id: int) -> ProvisioningOutcome | None:

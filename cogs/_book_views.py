@@ -32,6 +32,7 @@ from scheduling.book_flow import (
 from scheduling.booking_rules import OpenSlot
 from scheduling.eligibility import StudentFacts
 from scheduling.provisioning import NO_ANSWER
+from scheduling.referrals import Referral
 
 if TYPE_CHECKING:
     from bot.client import CoachBot
@@ -81,6 +82,11 @@ class FlowState:
     answers: tuple[tuple[str, str], ...] = ()
     alternatives: list[OpenSlot] = field(default_factory=list)
     confirming: bool = False
+    weeks: int = 1  # repeat weekly for this many weeks (1: just once)
+    credits_left: int = 0  # the student's usable package credits for the offering
+    referral: Referral | None = None  # the code given to /book
+    only_starts: tuple[datetime, ...] | None = None  # "book the free weeks" of a series
+    last_action: str = ""  # confirm | credit | pay: what "book the free weeks" repeats
 
 
 def select_options(options: list[Option]) -> list[discord.SelectOption]:

@@ -1,4 +1,4 @@
-"""`/book [coach] [offering] [timezone]`: book a session, step by step (see
+"""`/book [coach] [offering] [timezone] [referral]`: book a session, step by step (see
 `cogs/_book_flow.py`). Coach and offering autocomplete with ids (the offering list follows the
 chosen coach); the timezone is remembered for next time."""
 
@@ -46,13 +46,15 @@ class Book(commands.Cog):
         coach="The coach (pick from the list; leave out to choose step by step)",
         offering="What to book (pick from the list)",
         timezone="Your timezone, e.g. Europe/Berlin (remembered for next time)",
+        referral="A referral code someone gave you (optional)",
     )
     @app_commands.autocomplete(coach=coach_autocomplete, offering=offering_autocomplete,
                                timezone=timezone_choices)
     async def book(self, interaction: discord.Interaction, coach: str | None = None,
-                   offering: str | None = None, timezone: str | None = None) -> None:
+                   offering: str | None = None, timezone: str | None = None,
+                   referral: app_commands.Range[str, 1, 32] | None = None) -> None:
         await BookFlow.start(self.bot, interaction, coach=coach, offering=offering,
-                             timezone=timezone)
+                             timezone=timezone, referral=referral)
 
 
 async def setup(bot: CoachBot) -> None:

@@ -8,7 +8,7 @@ last guard), expires stale holds, re-checks the slot and inserts, all in one tra
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -22,7 +22,7 @@ from scheduling.booking_rules import (
     group_slot_key,
     nearest,
 )
-from scheduling.errors import InvalidInput, NotAllowed, NotFound, SlotTaken
+from scheduling.errors import Conflict, InvalidInput, NotAllowed, NotFound, SlotTaken
 from scheduling.lifecycle import plan_session
 from scheduling.slots import DateOverride, WeeklyWindow
 
@@ -63,6 +63,7 @@ class BookingRecord(Protocol):
     expires_at: datetime | None
     slot_key: str
     answers: list[dict[str, Any]]
+    series_id: str | None
 
 
 class ScheduleRecord(Protocol):
@@ -133,6 +134,8 @@ class BookingRequest:
     start: datetime
     answers: tuple[tuple[str, str], ...] = ()
     extra_minutes: int = 0  # add-ons that lengthen the session (1-on-1 offerings only)
+    referrer_id: int | None = None  # who referred the student (`scheduling/referrals.py`)
+    referral_percent: int | None = None  # the server's commission then
 
 
 def rules_for(offering: OfferingRecord, extra_minutes: int = 0) -> OfferingRules:
@@ -202,10 +205,15 @@ async def _published(uow: BookingUnitOfWork, offering_id: int) -> OfferingRecord
 
 
 async def check_student_limit(uow: BookingUnitOfWork, offering: OfferingRecord,
-                              student_id: int, now: datetime) -> None:
+                              student_id: int, now: datetime, *, adding: int = 1) -> None:
     if offering.max_per_student is None:
         return
     upcoming = await uow.bookings.count_upcoming_for_student(offering.id, student_id, now)
+    if adding > 1 and upcoming + adding > offering.max_per_student:
+        raise NotAllowed(
+            f"This coach allows at most {offering.max_per_student} upcoming sessions of "
+            f"**{offering.title}** per student, and you have {upcoming}: a series of "
+            f"{adding} does not fit. Book fewer weeks.")
     if upcoming >= offering.max_per_student:
         raise NotAllowed(
             f"You already have {upcoming} upcoming session{'s' if upcoming != 1 else ''} of "
@@ -214,41 +222,26 @@ async def check_student_limit(uow: BookingUnitOfWork, offering: OfferingRecord,
         )
 
 
+# Work done inside the booking's transaction before it commits (e.g. spending credits).
+OnBooked = Callable[[Any, Sequence[BookingRecord]], Awaitable[None]]
+
+
 async def book(uow_factory: UnitOfWorkFactory, request: BookingRequest, *, now: datetime,
-               hold: timedelta | None = None) -> BookingRecord:
+               hold: timedelta | None = None, on_booked: OnBooked | None = None
+               ) -> BookingRecord:
     """Take the slot for the student: confirmed at once, or held for payment for `hold`.
+    `on_booked` runs in the same transaction (what it raises undoes the booking).
 
     Raises SlotTaken (with the nearest free alternatives) when someone else got there first.
     """
     try:
         async with uow_factory(immediate=True) as uow:
-            offering = await _published(uow, request.offering_id)
-            await uow.bookings.lock_coach(offering.coach_id)
-            await uow.bookings.expire_stale_holds(offering.coach_id, now)
-            await check_student_limit(uow, offering, request.student_id, now)
-            if request.extra_minutes and offering.capacity > 1:
-                raise InvalidInput("Extra time can only be added to 1-on-1 sessions.")
-            slots = await load_open_slots(uow, offering, now=now, start=request.start,
-                                          end=request.start + timedelta(seconds=1),
-                                          extra_minutes=request.extra_minutes)
-            if not any(s.start == request.start for s in slots):
+            offering = await _prepare(uow, request, now, count=1)
+            if not await _is_free(uow, offering, request, request.start, now):
                 raise SlotTaken(await _why_not_free(uow, offering, request, now))
-            booking = await uow.bookings.create(
-                guild_id=offering.guild_id, offering_id=offering.id, coach_id=offering.coach_id,
-                student_id=request.student_id,
-                status="pending_payment" if hold else "confirmed",
-                start_at=request.start,
-                end_at=request.start + timedelta(
-                    minutes=offering.duration_minutes + request.extra_minutes),
-                expires_at=now + hold if hold else None,
-                slot_key=group_slot_key(offering.id, request.start)
-                if offering.capacity > 1 else None,
-                answers=[{"label": label, "answer": answer} for label, answer in request.answers],
-            )
-            await uow.bookings.record_status(booking.id, None, booking.status, at=now,
-                                             actor_id=request.student_id, reason="booked")
-            if booking.status == "confirmed":
-                await plan_session(uow, booking, now=now)
+            booking = await _insert(uow, offering, request, request.start, now=now, hold=hold)
+            if on_booked is not None:
+                await on_booked(uow, [booking])
             await uow.commit()
             return booking
     except SlotTaken as taken:
@@ -256,6 +249,81 @@ async def book(uow_factory: UnitOfWorkFactory, request: BookingRequest, *, now: 
             minutes=request.extra_minutes) else SLOT_GONE
         alternatives = await alternatives_to(uow_factory, request, now=now)
         raise SlotTaken(message, tuple(alternatives)) from None
+
+
+async def book_many(uow_factory: UnitOfWorkFactory, request: BookingRequest,
+                    starts: Sequence[datetime], *, series_id: str, now: datetime,
+                    hold: timedelta | None = None, on_booked: OnBooked | None = None
+                    ) -> list[BookingRecord]:
+    """Book every start of `starts` for the student in ONE transaction (a weekly series:
+    the bookings share `series_id`), or none: raises `TimesUnavailable` with the starts that
+    are not free (taken, outside the coach's hours or the booking window)."""
+    async with uow_factory(immediate=True) as uow:
+        offering = await _prepare(uow, request, now, count=len(starts))
+        unavailable = tuple([start for start in starts
+                             if not await _is_free(uow, offering, request, start, now)])
+        if unavailable:
+            raise TimesUnavailable(unavailable, tuple(s for s in starts if s not in unavailable))
+        bookings = [await _insert(uow, offering, request, start, now=now, hold=hold,
+                                  series_id=series_id) for start in starts]
+        if on_booked is not None:
+            await on_booked(uow, bookings)
+        await uow.commit()
+        return bookings
+
+
+class TimesUnavailable(Conflict):
+    """Some of the times asked for together are not free (`unavailable`); `free` are."""
+
+    def __init__(self, unavailable: tuple[datetime, ...], free: tuple[datetime, ...]) -> None:
+        listed = ", ".join(f"<t:{int(s.timestamp())}:D>" for s in unavailable)
+        super().__init__(f"Not free any more: {listed}. Nothing was booked.")
+        self.unavailable = unavailable
+        self.free = free
+
+
+async def _prepare(uow: BookingUnitOfWork, request: BookingRequest, now: datetime, *,
+                   count: int) -> OfferingRecord:
+    """The published offering, its coach locked, stale holds expired, the student's limit
+    checked for `count` more sessions."""
+    offering = await _published(uow, request.offering_id)
+    await uow.bookings.lock_coach(offering.coach_id)
+    await uow.bookings.expire_stale_holds(offering.coach_id, now)
+    await check_student_limit(uow, offering, request.student_id, now, adding=count)
+    if request.extra_minutes and offering.capacity > 1:
+        raise InvalidInput("Extra time can only be added to 1-on-1 sessions.")
+    return offering
+
+
+async def _is_free(uow: BookingUnitOfWork, offering: OfferingRecord, request: BookingRequest,
+                   start: datetime, now: datetime) -> bool:
+    slots = await load_open_slots(uow, offering, now=now, start=start,
+                                  end=start + timedelta(seconds=1),
+                                  extra_minutes=request.extra_minutes)
+    return any(s.start == start for s in slots)
+
+
+async def _insert(uow: BookingUnitOfWork, offering: OfferingRecord, request: BookingRequest,
+                  start: datetime, *, now: datetime, hold: timedelta | None,
+                  series_id: str | None = None) -> BookingRecord:
+    booking = await uow.bookings.create(
+        guild_id=offering.guild_id, offering_id=offering.id, coach_id=offering.coach_id,
+        student_id=request.student_id,
+        status="pending_payment" if hold else "confirmed",
+        start_at=start,
+        end_at=start + timedelta(minutes=offering.duration_minutes + request.extra_minutes),
+        expires_at=now + hold if hold else None,
+        slot_key=group_slot_key(offering.id, start) if offering.capacity > 1 else None,
+        answers=[{"label": label, "answer": answer} for label, answer in request.answers],
+        series_id=series_id,
+        referrer_id=request.referrer_id,
+        referral_percent=request.referral_percent if request.referrer_id else None,
+    )
+    await uow.bookings.record_status(booking.id, None, booking.status, at=now,
+                                     actor_id=request.student_id, reason="booked")
+    if booking.status == "confirmed":
+        await plan_session(uow, booking, now=now)
+    return booking
 
 
 async def _why_not_free(uow: BookingUnitOfWork, offering: OfferingRecord,

@@ -393,6 +393,7 @@ class PaymentRecord(Protocol):
     status: str
     platform_fee_minor: int
     destination_account: str | None
+    series_id: str | None
 
 
 class RefundRecord(Protocol):
@@ -424,6 +425,8 @@ class Payments(Protocol):
 
     async def by_payment_intent(self, payment_intent_id: str) -> PaymentRecord | None: ...
 
+    async def of_series(self, series_id: str) -> Sequence[PaymentRecord]: ...
+
     async def add_refund(self, **fields: Any) -> RefundRecord: ...
 
     async def update_refund(self, refund: RefundRecord, **fields: Any) -> RefundRecord: ...
@@ -452,6 +455,8 @@ class Payments(Protocol):
 
 class PaymentBookings(Protocol):
     async def get(self, booking_id: int) -> BookingRecord | None: ...
+
+    async def in_series(self, series_id: str) -> Sequence[BookingRecord]: ...
 
     async def lock_coach(self, coach_id: int) -> None: ...
 
@@ -729,7 +734,7 @@ async def start_checkout(uow_factory: UnitOfWorkFactory, gateway: PaymentGateway
             current.expires_at = state.expires_at or expires_at
             await uow.commit()
     if gone:
-        await _expire_quietly(gateway, state.session_id)
+        await expire_quietly(gateway, state.session_id)
         raise Conflict(HOLD_GONE)
     if not state.url:
         raise PaymentRejected("Stripe opened the payment page without a link. Nothing was "
@@ -755,7 +760,7 @@ async def _reopen(gateway: PaymentGateway, booking: BookingRecord,
                            amount=Money(payment.amount_minor, payment.currency), line_items=())
 
 
-async def _expire_quietly(gateway: PaymentGateway, session_id: str) -> None:
+async def expire_quietly(gateway: PaymentGateway, session_id: str) -> None:
     # Failing that, it expires on its own at the hold's end; maintenance retries it too.
     with suppress(PaymentError):
         await gateway.expire_checkout(session_id)
@@ -863,6 +868,8 @@ async def _settle_paid(uow: PaymentUnitOfWork, booking: BookingRecord, payment: 
     gone. A payment recorded already is left alone (so is everything it led to)."""
     if payment.status in SETTLED_PAYMENT_STATUSES:
         return _Applied(APPLIED, "payment already recorded", booking.id)
+    if payment.series_id:
+        return await _settle_series(uow, payment, state, now)
     amount = state.amount_total if state.amount_total is not None else payment.amount_minor
     await uow.payments.update(
         payment, status=PAYMENT_PAID, amount_minor=amount,
@@ -881,6 +888,68 @@ async def _settle_paid(uow: PaymentUnitOfWork, booking: BookingRecord, payment: 
     detail = ("paid after the hold ran out; the time was still free, booking confirmed"
               if late else "paid; booking confirmed")
     return _Applied(APPLIED, detail, booking.id, [Provision(booking.id)])
+
+
+async def _settle_series(uow: PaymentUnitOfWork, lead: PaymentRecord, state: CheckoutState,
+                         now: datetime) -> _Applied:
+    """One Checkout paid every occurrence of a weekly series: each row gets its share of what
+    was paid, each held occurrence is confirmed, and an occurrence whose time is gone (paid
+    after the hold ran out) is refunded on its own, in full."""
+    assert lead.series_id is not None
+    rows = list(await uow.payments.of_series(lead.series_id))
+    paid = state.amount_total if state.amount_total is not None else sum(
+        r.amount_minor for r in rows)
+    actions: list[Pending] = []
+    confirmed = refunded = 0
+    for row, share in zip(rows, split_amount(paid, [r.amount_minor for r in rows]), strict=True):
+        await uow.payments.update(
+            row, status=PAYMENT_PAID, amount_minor=share,
+            platform_fee_minor=_fee_after_discount(row, share),
+            payment_intent_id=state.payment_intent_id or row.payment_intent_id)
+        booking = await uow.payments.lock_booking(row.booking_id)
+        if booking is None:
+            continue
+        previous = booking.status
+        late = previous != "pending_payment" or (booking.expires_at is not None
+                                                 and booking.expires_at <= now)
+        try:
+            await confirm_held(_lend(uow), booking.id, now=now,
+                               reason="paid after the hold ran out" if late else "paid")
+        except SlotTaken:
+            refunded += 1
+            actions += (await _refund_unconfirmable(uow, booking, previous, now)).actions
+            continue
+        if previous not in ("confirmed", "in_progress", "completed"):
+            confirmed += 1
+            actions.append(Provision(booking.id))
+    return _Applied(APPLIED, f"series paid: {confirmed} confirmed, {refunded} refunded",
+                    lead.booking_id, actions)
+
+
+def split_amount(total: int, weights: Sequence[int]) -> list[int]:
+    """`total` in shares proportional to `weights` (whole minor units; the first share takes
+    the rounding remainder), e.g. a discounted series total over its occurrences."""
+    whole = sum(weights)
+    if whole <= 0:
+        return [total if i == 0 else 0 for i in range(len(weights))]
+    shares = [total * weight // whole for weight in weights]
+    if shares:
+        shares[0] += total - sum(shares)
+    return shares
+
+
+async def _members(uow: PaymentUnitOfWork, payment: PaymentRecord
+                   ) -> list[tuple[PaymentRecord, BookingRecord]]:
+    """The rows a Checkout Session pays, with their (locked) bookings: the payment alone, or
+    every occurrence of its series."""
+    rows = (list(await uow.payments.of_series(payment.series_id)) if payment.series_id
+            else [payment])
+    found = []
+    for row in rows:
+        booking = await uow.payments.lock_booking(row.booking_id)
+        if booking is not None:
+            found.append((row, booking))
+    return found
 
 
 def _fee_after_discount(payment: PaymentRecord, paid_minor: int) -> int:
@@ -919,9 +988,11 @@ async def _checkout_failed(uow: PaymentUnitOfWork, event: PaymentEvent,
     payment = await _payment_for_session(uow, booking, state)
     if payment.status != PAYMENT_PENDING:
         return _Applied(APPLIED, f"payment already {payment.status}", booking.id)
-    await uow.payments.update(payment, status=PAYMENT_FAILED)
-    if booking.status == "pending_payment":
-        await _expire_booking(uow, booking, now, "the payment failed")
+    for row, held in await _members(uow, payment):
+        if row.status == PAYMENT_PENDING:
+            await uow.payments.update(row, status=PAYMENT_FAILED)
+        if held.status == "pending_payment":
+            await _expire_booking(uow, held, now, "the payment failed")
     return _Applied(APPLIED, "payment failed; hold released", booking.id,
                     [_Notice("payment_failed", booking.id)])
 
@@ -945,7 +1016,11 @@ async def _release_unpaid(uow: PaymentUnitOfWork, booking: BookingRecord,
     if payment is not None:
         if payment.status != PAYMENT_PENDING:
             return _Applied(APPLIED, f"payment already {payment.status}", booking.id)
-        await uow.payments.update(payment, status=PAYMENT_EXPIRED)
+        for row, held in await _members(uow, payment):
+            if row.status == PAYMENT_PENDING:
+                await uow.payments.update(row, status=PAYMENT_EXPIRED)
+            if held.id != booking.id and held.status == "pending_payment":
+                await _expire_booking(uow, held, now, reason)
     if booking.status == "pending_payment":
         await _expire_booking(uow, booking, now, reason)
         return _Applied(APPLIED, "hold released", booking.id)
@@ -980,7 +1055,10 @@ async def _charge_refunded(uow: PaymentUnitOfWork, event: PaymentEvent,
     notices: list[Pending] = []
     for refund in charge.refunds:
         notices += await _refund_notices(uow, await _sync_refund(uow, refund), payment)
-    if payment.status in SETTLED_PAYMENT_STATUSES and charge.amount_refunded_minor > 0:
+    if payment.series_id:  # one charge, a row per occurrence: each by its own refunds
+        for row in await uow.payments.of_series(payment.series_id):
+            await _recompute_payment(uow, row)
+    elif payment.status in SETTLED_PAYMENT_STATUSES and charge.amount_refunded_minor > 0:
         target = (PAYMENT_REFUNDED if charge.amount_refunded_minor >= payment.amount_minor
                   else PAYMENT_PARTIALLY_REFUNDED)
         if _PAYMENT_RANK[target] > _PAYMENT_RANK.get(payment.status, 0):

@@ -91,12 +91,16 @@ async def abandon_hold(uow_factory: AbandonUnitOfWorkFactory, gateway: PaymentGa
             raise NotFound(f"Booking #{booking_id} does not exist any more.")
         if booking.status != "pending_payment":
             raise _not_held(booking.status)
-        booking.status = "cancelled"
-        await uow.bookings.record_status(booking.id, "pending_payment", "cancelled", at=now,
-                                         actor_id=user_id, reason=ABANDON_REASON)
+        held = [booking]
+        if booking.series_id:  # a weekly series held together is given back together
+            held += [b for b in await uow.bookings.in_series(booking.series_id)
+                     if b.id != booking.id and b.status == "pending_payment"]
         expired = state is not None and state.status == SESSION_EXPIRED
-        if expired:
-            payment = await uow.payments.for_booking(booking_id)
+        for each in held:
+            each.status = "cancelled"
+            await uow.bookings.record_status(each.id, "pending_payment", "cancelled", at=now,
+                                             actor_id=user_id, reason=ABANDON_REASON)
+            payment = await uow.payments.for_booking(each.id) if expired else None
             if payment is not None and payment.status == PAYMENT_PENDING:
                 await uow.payments.update(payment, status=PAYMENT_EXPIRED)
         await uow.commit()

@@ -118,6 +118,12 @@ class BookingRepository:
             or_(Booking.status != "pending_payment", Booking.expires_at > now))
         return int((await self._session.execute(statement)).scalar_one())
 
+    async def in_series(self, series_id: str) -> list[Booking]:
+        """Every occurrence of a weekly series, in time order."""
+        statement = (select(Booking).where(Booking.series_id == series_id)
+                     .order_by(Booking.start_at, Booking.id))
+        return list(await self._session.scalars(statement))
+
     async def get(self, booking_id: int) -> Booking | None:
         return await self._session.get(Booking, booking_id)
 

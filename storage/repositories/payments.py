@@ -77,6 +77,12 @@ class PaymentRepository:
                      .order_by(Payment.id.desc()).limit(1))
         return (await self._session.scalars(statement)).one_or_none()
 
+    async def of_series(self, series_id: str) -> list[Payment]:
+        """The rows of a weekly series paid in one Checkout, first occurrence first."""
+        statement = (select(Payment).where(Payment.series_id == series_id)
+                     .order_by(Payment.id))
+        return list(await self._session.scalars(statement))
+
     # ------------------------------------------------------------ refunds
 
     async def add_refund(self, **fields: Any) -> Refund:
@@ -158,6 +164,7 @@ class PaymentRepository:
             .where(or_(
                 and_(Booking.status == "pending_payment", Booking.expires_at <= now),
                 and_(Payment.id.is_not(None), Payment.payment_intent_id.is_(None),
+                     Payment.checkout_session_id.is_not(None),
                      Booking.status != "pending_payment"),
             ))
             .order_by(Booking.expires_at, Booking.id).limit(limit)
