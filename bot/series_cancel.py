@@ -9,8 +9,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 import discord
 
-from bot.cancellation import admin_of, carry_out
-from bot.ui import ReportingModal
+from bot.cancellation import ReasonModal, admin_of, carry_out
 from scheduling import cancellation as service
 from scheduling.series import cancel_rest, rest_of_series
 
@@ -18,7 +17,6 @@ if TYPE_CHECKING:
     from bot.client import CoachBot
 
 REST_ID: Final = "cancel:rest"
-REST_REASON_ID: Final = "cancel:rest:reason"
 
 
 async def later_occurrences(bot: CoachBot, booking_id: int) -> int:
@@ -39,15 +37,8 @@ class CancelRestButton(discord.ui.Button[Any]):
         await interaction.response.send_modal(RestReasonModal(self.bot, self.booking_id))
 
 
-class RestReasonModal(ReportingModal, title="Cancel the rest of the series"):
-    reason: discord.ui.TextInput[RestReasonModal] = discord.ui.TextInput(
-        label="Why are you cancelling?", style=discord.TextStyle.paragraph,
-        custom_id=REST_REASON_ID, max_length=service.REASON_LIMIT, required=True)
-
-    def __init__(self, bot: CoachBot, booking_id: int) -> None:
-        super().__init__()
-        self.bot = bot
-        self.booking_id = booking_id
+class RestReasonModal(ReasonModal, title="Cancel the rest of the series"):
+    """The cancel reason, asked once for every occurrence cancelled."""
 
     async def on_submit(self, interaction: discord.Interaction) -> None:
         reason = service.clean_reason(self.reason.value)

@@ -871,10 +871,21 @@ async def _settle_paid(uow: PaymentUnitOfWork, booking: BookingRecord, payment: 
     if payment.series_id:
         return await _settle_series(uow, payment, state, now)
     amount = state.amount_total if state.amount_total is not None else payment.amount_minor
+    await _record_paid(uow, payment, amount, state)
+    return await _confirm_paid(uow, booking, now)
+
+
+async def _record_paid(uow: PaymentUnitOfWork, payment: PaymentRecord, amount: int,
+                       state: CheckoutState) -> None:
     await uow.payments.update(
         payment, status=PAYMENT_PAID, amount_minor=amount,
         platform_fee_minor=_fee_after_discount(payment, amount),
         payment_intent_id=state.payment_intent_id or payment.payment_intent_id)
+
+
+async def _confirm_paid(uow: PaymentUnitOfWork, booking: BookingRecord,
+                        now: datetime) -> _Applied:
+    """Confirm a booking whose payment is recorded, or refund it all if its time is gone."""
     previous = booking.status
     late = previous != "pending_payment" or (booking.expires_at is not None
                                              and booking.expires_at <= now)
@@ -900,30 +911,14 @@ async def _settle_series(uow: PaymentUnitOfWork, lead: PaymentRecord, state: Che
     paid = state.amount_total if state.amount_total is not None else sum(
         r.amount_minor for r in rows)
     actions: list[Pending] = []
-    confirmed = refunded = 0
     for row, share in zip(rows, split_amount(paid, [r.amount_minor for r in rows]), strict=True):
-        await uow.payments.update(
-            row, status=PAYMENT_PAID, amount_minor=share,
-            platform_fee_minor=_fee_after_discount(row, share),
-            payment_intent_id=state.payment_intent_id or row.payment_intent_id)
+        await _record_paid(uow, row, share, state)
         booking = await uow.payments.lock_booking(row.booking_id)
-        if booking is None:
-            continue
-        previous = booking.status
-        late = previous != "pending_payment" or (booking.expires_at is not None
-                                                 and booking.expires_at <= now)
-        try:
-            await confirm_held(_lend(uow), booking.id, now=now,
-                               reason="paid after the hold ran out" if late else "paid")
-        except SlotTaken:
-            refunded += 1
-            actions += (await _refund_unconfirmable(uow, booking, previous, now)).actions
-            continue
-        if previous not in ("confirmed", "in_progress", "completed"):
-            confirmed += 1
-            actions.append(Provision(booking.id))
-    return _Applied(APPLIED, f"series paid: {confirmed} confirmed, {refunded} refunded",
-                    lead.booking_id, actions)
+        if booking is not None:
+            actions += (await _confirm_paid(uow, booking, now)).actions
+    confirmed = sum(isinstance(a, Provision) for a in actions)
+    return _Applied(APPLIED, f"series paid: {confirmed} of {len(rows)} confirmed", lead.booking_id,
+                    actions)
 
 
 def split_amount(total: int, weights: Sequence[int]) -> list[int]:

@@ -221,7 +221,8 @@ async def test_cancel_on_the_pay_message_gives_every_held_week_back(world):
 
 
 async def test_cancel_the_rest_of_the_series_from_the_cancel_quote(world):
-    from bot.series_cancel import REST_ID, REST_REASON_ID
+    from bot.cancellation import REASON_ID
+    from bot.series_cancel import REST_ID
 
     bot, driver, student = world["bot"], world["driver"], world["student"]
     await driver.click(student, await to_summary(world, world["free"], weeks=4), "book:confirm")
@@ -234,7 +235,7 @@ async def test_cancel_the_rest_of_the_series_from_the_cancel_quote(world):
               if c.get("custom_id") == REST_ID]
     assert rest["label"] == "Cancel this and the 2 later weeks"
     opened = await driver.click(student, shown.last, REST_ID)
-    done = await driver.submit_modal(student, opened, {REST_REASON_ID: "moving away"})
+    done = await driver.submit_modal(student, opened, {REASON_ID: "moving away"})
 
     assert [b.status for b in await bookings(bot)] == ["confirmed", "cancelled", "cancelled",
                                                        "cancelled"]
@@ -242,3 +243,24 @@ async def test_cancel_the_rest_of_the_series_from_the_cancel_quote(world):
     assert "Cancelled 3 sessions of the series" in done.last.content
     coach_dms = await history(world["coach"].dm_channel)
     assert sum("cancelled **Weekly check-in**" in m.content for m in coach_dms) == 3
+
+
+async def test_a_week_taken_after_its_hold_ran_out_is_refunded_alone(world):
+    bot, driver, student, fake = world["bot"], world["driver"], world["student"], world["fake"]
+    await driver.click(student, await to_summary(world, world["paid"], weeks=3), "book:pay")
+    rows = await bookings(bot)
+    async with bot.services.uow() as uow:  # week 2's hold ran out and someone took the time
+        (await uow.bookings.get(rows[1].id)).status = "expired"
+        await uow.commit()
+    await add_booking(bot, world["paid"], world["other"].id, rows[1].start_at)
+
+    event = fake.complete_checkout(fake.session_for_booking(rows[0].id)["id"])
+    await bot.payments.handle_event(event_from_dict(event))
+    await bot.payments.drain()
+
+    statuses = {b.id: b.status for b in await bookings(bot)}
+    assert [statuses[b.id] for b in rows] == ["confirmed", "expired", "confirmed"]
+    [refund] = fake.calls("POST", "/v1/refunds")
+    assert refund.params["amount"] == "2500"
+    rows_paid = {p.booking_id: p for p in await payments(bot)}
+    assert refund.params["payment_intent"] == rows_paid[rows[1].id].payment_intent_id
