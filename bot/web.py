@@ -124,7 +124,18 @@ def page(title: str, *paragraphs: str) -> web.Response:
                         headers=PAGE_HEADERS)
 
 
+def _package_ref(request: web.Request) -> str | None:
+    value = request.query.get("package", "")
+    return html.escape(value) if value.isdecimal() and len(value) < 20 else None
+
+
 async def checkout_success(request: web.Request) -> web.Response:
+    if (package := _package_ref(request)) is not None:
+        return page("Payment received",
+                    f"Thank you! Your package (purchase #{package}) is paid.",
+                    "You can close this tab and go back to Discord: your credits appear in "
+                    "<code>/packages list</code> in a moment, and <code>/book</code> offers "
+                    "them instead of paying.")
     return page("Payment received",
                 f"Thank you! Your payment went through{_booking_ref(request)}.",
                 "You can close this tab and go back to Discord: Coachbot confirms your "
@@ -132,6 +143,11 @@ async def checkout_success(request: web.Request) -> web.Response:
 
 
 async def checkout_cancel(request: web.Request) -> web.Response:
+    if (package := _package_ref(request)) is not None:
+        return page("Payment not completed",
+                    f"You left the payment page, so nothing was charged (purchase #{package}).",
+                    "Go back to Discord and run <code>/packages buy</code> again whenever "
+                    "you like.")
     return page("Payment not completed",
                 f"You left the payment page, so nothing was charged{_booking_ref(request)}.",
                 "Go back to Discord: your time stays held for you until the hold runs out, "

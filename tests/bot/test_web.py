@@ -360,6 +360,17 @@ async def test_checkout_return_pages_send_students_back_to_discord(shop, path, w
     assert "booking #12" in page or "payouts" in path
 
 
+@pytest.mark.parametrize("path, words", [
+    ("/checkout/success?package=7&session_id=cs_test_1", "/packages list"),
+    ("/checkout/cancel?package=7", "nothing was charged"),
+])
+async def test_a_package_purchase_returns_to_its_own_page(shop, path, words):
+    async with shop.http.get(f"{shop.web.url}{path}") as response:
+        page = await response.text()
+    assert words in page and "purchase #7" in page
+    assert "session" not in page.split("<body>")[-1].replace("session_id", "")
+
+
 async def test_return_pages_never_echo_markup(shop):
     async with shop.http.get(f"{shop.web.url}/checkout/success",
                              params={"booking": "<script>alert(1)</script>"}) as response:
