@@ -2,12 +2,15 @@
 
 coach (select; skipped when given or alone) -> offering (select; skipped when given or when
 the coach has one) -> day (the next days with free times) -> time (select, listed as Discord
-timestamps) -> the offering's questions (modal; skipped when none) -> summary with Confirm.
+timestamps) -> the offering's questions (modal; skipped when none) -> summary.
 
-Eligibility is checked before anything is shown and again at Confirm. A paid offering stops at
-the summary: paying needs the payments integration, and nothing is held for it. Confirm defers,
-books atomically, provisions the Discord side and answers with a follow-up; when someone else
-took the time meanwhile it offers the nearest free times instead.
+The summary offers "repeat weekly" (up to 12 weeks, `scheduling/book_choices.py`), and then
+Confirm (free), Pay now (paid, with Stripe: the time is held while the student pays) and/or
+Use credits (the student's package credits). A `referral` code given to `/book` is checked
+first and kept on the booking. Eligibility is checked before anything is shown and again at
+the end. Booking defers, books atomically, provisions the Discord side and answers with a
+follow-up; when someone else took the time meanwhile it offers the nearest free times instead,
+and for a series the weeks that are still free.
 """
 
 from __future__ import annotations
