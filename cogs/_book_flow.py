@@ -477,8 +477,9 @@ class BookFlow:
             await interaction.response.defer()
             try:
                 booked = await choices.confirm_times(
-                    self.bot.services.uow, student_facts(interaction), info=info,
-                    starts=starts, answers=state.answers, now=self.now,
+                    self.bot.services.uow, student_facts(interaction), guild_id=state.guild_id,
+                    offering_id=info.offering_id, starts=starts, answers=state.answers,
+                    now=self.now,
                     use_credits=use_credits, referral=state.referral)
             except SlotTaken as taken:
                 state.alternatives = [s for s in taken.alternatives if isinstance(s, OpenSlot)]

@@ -2,8 +2,9 @@
 together), pay with package credits instead of money, and the referral code given to `/book`.
 
     starts = occurrences(info, start, weeks)             # [start] when weeks == 1
-    bookings = await confirm_times(uow_factory, student, info=info, starts=starts,
-                                   answers=answers, now=now, use_credits=True)
+    bookings = await confirm_times(uow_factory, student, guild_id=guild_id,
+                                   offering_id=offering_id, starts=starts, answers=answers,
+                                   now=now, use_credits=True)
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 from scheduling.book_flow import (
     OfferingInfo,
     check_eligible,
+    offering_info,
     payments_not_ready,
 )
 from scheduling.booking import BookingRecord, BookingRequest, UnitOfWorkFactory, book, book_many
@@ -64,19 +66,22 @@ def with_referral(request: BookingRequest, referral: Referral | None) -> Booking
 
 
 async def confirm_times(uow_factory: UnitOfWorkFactory, student: StudentFacts, *,
-                        info: OfferingInfo, starts: Sequence[datetime],
+                        guild_id: int, offering_id: int, starts: Sequence[datetime],
                         answers: tuple[tuple[str, str], ...], now: datetime,
                         use_credits: bool = False,
                         referral: Referral | None = None) -> list[BookingRecord]:
     """Book `starts` (one time, or a weekly series all together) for a free offering, or with
-    the student's package credits (one per session, spent in the same transaction). Raises
-    SlotTaken (one time), TimesUnavailable (a series: which weeks are not free), NotAllowed
-    (not enough credits), NotConfigured (a paid offering without credits)."""
-    if not info.is_free and not use_credits:
-        raise NotConfigured(payments_not_ready(info))
+    the student's package credits (one per session, spent in the same transaction). The
+    offering and the student's eligibility are read again (things change while a form is
+    open). Raises SlotTaken (one time), TimesUnavailable (a series: which weeks are not
+    free), NotAllowed (not eligible, not enough credits), NotFound (unpublished meanwhile),
+    NotConfigured (a paid offering without credits; nothing is held)."""
     async with uow_factory() as uow:  # read only
-        await check_eligible(uow, student, guild_id=info.guild_id,
-                             coach_user_id=info.coach_user_id, offering_id=info.offering_id,
+        info = await offering_info(uow, offering_id, guild_id)
+        if not info.is_free and not use_credits:
+            raise NotConfigured(payments_not_ready(info))
+        await check_eligible(uow, student, guild_id=guild_id,
+                             coach_user_id=info.coach_user_id, offering_id=offering_id,
                              now=now)
     request = with_referral(BookingRequest(info.offering_id, student.user_id, starts[0],
                                            answers), referral)

@@ -18,13 +18,11 @@ from typing import Any, Final, Protocol
 from zoneinfo import ZoneInfo
 
 from scheduling.booking import (
-    BookingRecord,
     BookingRequest,
     Bookings,
     OfferingRecord,
     Schedules,
     UnitOfWorkFactory,
-    book,
     check_student_limit,
     load_open_slots,
 )
@@ -32,7 +30,7 @@ from scheduling.booking_rules import OpenSlot
 from scheduling.browse import price_range
 from scheduling.coach_access import CoachRecord
 from scheduling.eligibility import StudentFacts, check_can_book
-from scheduling.errors import InvalidInput, NotConfigured, NotFound
+from scheduling.errors import InvalidInput, NotFound
 from scheduling.money import format_money
 from scheduling.offering_fields import format_duration
 from scheduling.provisioning import DM_STUDENT, STEP_LABELS, ProvisioningOutcome, timestamp
@@ -535,22 +533,6 @@ def summary(info: OfferingInfo, start: datetime, answers: tuple[tuple[str, str],
 
 def payments_not_ready(info: OfferingInfo) -> str:
     return PAYMENTS_NOT_READY.format(title=info.title, price=info.price_text)
-
-
-async def confirm(uow_factory: UnitOfWorkFactory, student: StudentFacts, *, guild_id: int,
-                  offering_id: int, start: datetime, answers: tuple[tuple[str, str], ...],
-                  now: datetime) -> BookingRecord:
-    """Book a free offering for the student: eligibility again (things change while a form is
-    open), then the atomic `book`. Raises SlotTaken with the nearest free times when the time
-    is gone, NotConfigured for a paid offering (payments are not set up; nothing is held)."""
-    async with uow_factory() as uow:  # read only
-        info = await offering_info(uow, offering_id, guild_id)
-        if not info.is_free:
-            raise NotConfigured(payments_not_ready(info))
-        await check_eligible(uow, student, guild_id=guild_id,
-                             coach_user_id=info.coach_user_id, offering_id=offering_id, now=now)
-    return await book(uow_factory, BookingRequest(offering_id, student.user_id, start, answers),
-                      now=now)
 
 
 async def paid_request(uow_factory: UnitOfWorkFactory, student: StudentFacts, *, guild_id: int,

@@ -47,8 +47,8 @@ from scheduling.payments import (
     PaymentEvent,
     PaymentGateway,
     PaymentRejected,
-    _clip,
     checkout_expiry,
+    clip_name,
     platform_fee,
 )
 from scheduling.provisioning import timestamp
@@ -154,16 +154,16 @@ def build_purchase_checkout(purchase: PurchaseRecord, package: PackageRecord,
     if destination:
         metadata["destination"] = destination
     item = LineItem(
-        name=_clip(f"{package.sessions} × {offering.title} with {coach.display_name}"),
+        name=clip_name(f"{package.sessions} × {offering.title} with {coach.display_name}"),
         amount_minor=purchase.amount_minor,
-        description=_clip(f"Package of {package.sessions} sessions, valid "
+        description=clip_name(f"Package of {package.sessions} sessions, valid "
                           f"{plural(package.valid_days, 'day')} after payment"))
     return CheckoutRequest(
         booking_id=None, purchase_id=purchase.id, currency=purchase.currency.upper(),
         line_items=(item,), expires_at=expires_at, success_url=success_url,
         cancel_url=cancel_url, idempotency_key=purchase_key(purchase.id), metadata=metadata,
         application_fee_minor=fee if destination else 0, destination_account=destination,
-        description=_clip(f"Coachbot package #{purchase.id}: {package.sessions} × "
+        description=clip_name(f"Coachbot package #{purchase.id}: {package.sessions} × "
                           f"{offering.title} with {coach.display_name}"))
 
 

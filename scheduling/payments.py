@@ -558,7 +558,8 @@ def return_urls(public_url: str, booking_id: int) -> tuple[str, str]:
             f"{base}/checkout/cancel?booking={booking_id}")
 
 
-def _clip(text: str, limit: int = PROVIDER_NAME_LIMIT) -> str:
+def clip_name(text: str, limit: int = PROVIDER_NAME_LIMIT) -> str:
+    """`text` cut to what the provider accepts for names and descriptions."""
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
@@ -566,12 +567,12 @@ def line_items_for(booking: BookingRecord, offering: OfferingRecord, coach: Coac
                    addons: Sequence[AddonRecord]) -> tuple[LineItem, ...]:
     start = booking.start_at.astimezone(UTC)
     session = LineItem(
-        name=_clip(f"{offering.title} with {coach.display_name}"),
+        name=clip_name(f"{offering.title} with {coach.display_name}"),
         amount_minor=offering.price_minor,
-        description=_clip(f"Booking #{booking.id}: {offering.duration_minutes}-minute session "
+        description=clip_name(f"Booking #{booking.id}: {offering.duration_minutes}-minute session "
                           f"on {start:%a %d %b %Y, %H:%M} UTC"),
     )
-    extras = tuple(LineItem(name=_clip(addon.name), amount_minor=addon.price_minor,
+    extras = tuple(LineItem(name=clip_name(addon.name), amount_minor=addon.price_minor,
                             description=f"Add-on for booking #{booking.id}")
                    for addon in addons)
     return (session, *extras)
@@ -629,7 +630,7 @@ def build_checkout(booking: BookingRecord, offering: OfferingRecord, coach: Coac
         allow_promotion_codes=bool(offering.allow_promotion_codes),
         application_fee_minor=fee if destination else 0,
         destination_account=destination,
-        description=_clip(f"Coachbot booking #{booking.id}: {offering.title} with "
+        description=clip_name(f"Coachbot booking #{booking.id}: {offering.title} with "
                           f"{coach.display_name}"),
     )
 

@@ -19,7 +19,6 @@ from scheduling.payments import (
     METADATA_SOURCE,
     MIN_HOLD,
     PAYMENT_PENDING,
-    PROVIDER_NAME_LIMIT,
     AddonRecord,
     CheckoutRequest,
     CheckoutStarted,
@@ -31,6 +30,7 @@ from scheduling.payments import (
     UnitOfWorkFactory,
     checkout_expiry,
     choose_addons,
+    clip_name,
     expire_quietly,
     platform_fee,
     release_hold,
@@ -43,10 +43,6 @@ def series_key(series_id: str) -> str:
     return f"series:{series_id}:checkout"
 
 
-def _clip(text: str) -> str:
-    return text if len(text) <= PROVIDER_NAME_LIMIT else text[: PROVIDER_NAME_LIMIT - 1] + "…"
-
-
 def series_checkout(bookings: Sequence[BookingRecord], offering: OfferingRecord,
                     coach: CoachRecord, addons: Sequence[AddonRecord], *, fee_percent: int,
                     public_url: str, expires_at: datetime, series_id: str,
@@ -56,12 +52,12 @@ def series_checkout(bookings: Sequence[BookingRecord], offering: OfferingRecord,
     lead, count = bookings[0], len(bookings)
     first, last = lead.start_at.astimezone(UTC), bookings[-1].start_at.astimezone(UTC)
     items = (
-        LineItem(name=_clip(f"{offering.title} with {coach.display_name}"),
+        LineItem(name=clip_name(f"{offering.title} with {coach.display_name}"),
                  amount_minor=offering.price_minor, quantity=count,
-                 description=_clip(f"Weekly series of {count} {offering.duration_minutes}-"
+                 description=clip_name(f"Weekly series of {count} {offering.duration_minutes}-"
                                    f"minute sessions, {first:%a %d %b %Y %H:%M} to "
                                    f"{last:%d %b %Y} UTC")),
-        *(LineItem(name=_clip(addon.name), amount_minor=addon.price_minor, quantity=count,
+        *(LineItem(name=clip_name(addon.name), amount_minor=addon.price_minor, quantity=count,
                    description="Add-on, each session") for addon in addons),
     )
     total = sum(item.amount_minor * item.quantity for item in items)
@@ -83,7 +79,7 @@ def series_checkout(bookings: Sequence[BookingRecord], offering: OfferingRecord,
         idempotency_key=series_key(series_id), metadata=metadata,
         allow_promotion_codes=bool(offering.allow_promotion_codes),
         application_fee_minor=fee if destination else 0, destination_account=destination,
-        description=_clip(f"Coachbot weekly series ({count} sessions): {offering.title} with "
+        description=clip_name(f"Coachbot weekly series ({count} sessions): {offering.title} with "
                           f"{coach.display_name}"))
 
 

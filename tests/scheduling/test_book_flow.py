@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from scheduling import book_flow as flow
+from scheduling.book_choices import confirm_times
 from scheduling.book_flow import OfferingInfo, Question, ShownZone
 from scheduling.eligibility import StudentFacts
 from scheduling.errors import InvalidInput, NotAllowed, NotConfigured, NotFound, SlotTaken
@@ -288,8 +289,9 @@ async def bookings(uow_factory):
 
 async def test_confirm_books_a_free_offering(uow_factory):
     _, offering = await seed(uow_factory)
-    booking = await flow.confirm(uow_factory, facts(), guild_id=GUILD, offering_id=offering.id,
-                                 start=TUE_10, answers=(("Goal", "x"),), now=NOW)
+    [booking] = await confirm_times(uow_factory, facts(), guild_id=GUILD,
+                                    offering_id=offering.id, starts=[TUE_10],
+                                    answers=(("Goal", "x"),), now=NOW)
     assert (booking.status, booking.start_at, booking.answers) == (
         "confirmed", TUE_10, [{"label": "Goal", "answer": "x"}])
 
@@ -297,20 +299,20 @@ async def test_confirm_books_a_free_offering(uow_factory):
 async def test_confirm_refuses_a_paid_offering_and_holds_nothing(uow_factory):
     _, offering = await seed(uow_factory, price_minor=2500)
     with pytest.raises(NotConfigured, match="Paying for sessions is not available"):
-        await flow.confirm(uow_factory, facts(), guild_id=GUILD, offering_id=offering.id,
-                           start=TUE_10, answers=(), now=NOW)
+        await confirm_times(uow_factory, facts(), guild_id=GUILD, offering_id=offering.id,
+                           starts=[TUE_10], answers=(), now=NOW)
     assert await bookings(uow_factory) == []
 
 
 async def test_confirm_checks_eligibility_and_the_slot_again(uow_factory):
     _, offering = await seed(uow_factory)
     with pytest.raises(NotAllowed, match="with yourself"):
-        await flow.confirm(uow_factory, facts(COACH_USER), guild_id=GUILD,
-                           offering_id=offering.id, start=TUE_10, answers=(), now=NOW)
+        await confirm_times(uow_factory, facts(COACH_USER), guild_id=GUILD,
+                           offering_id=offering.id, starts=[TUE_10], answers=(), now=NOW)
     await insert_booking(uow_factory, offering, 9, TUE_10)
     with pytest.raises(SlotTaken) as taken:
-        await flow.confirm(uow_factory, facts(), guild_id=GUILD, offering_id=offering.id,
-                           start=TUE_10, answers=(), now=NOW)
+        await confirm_times(uow_factory, facts(), guild_id=GUILD, offering_id=offering.id,
+                           starts=[TUE_10], answers=(), now=NOW)
     starts = [s.start for s in taken.value.alternatives]
     assert TUE_10 - H in starts and TUE_10 + H in starts
     assert len(await bookings(uow_factory)) == 1
@@ -319,5 +321,5 @@ async def test_confirm_checks_eligibility_and_the_slot_again(uow_factory):
 async def test_confirm_refuses_an_offering_unpublished_meanwhile(uow_factory):
     _, offering = await seed(uow_factory, status="unpublished")
     with pytest.raises(NotFound, match="not available for booking"):
-        await flow.confirm(uow_factory, facts(), guild_id=GUILD, offering_id=offering.id,
-                           start=TUE_10, answers=(), now=NOW)
+        await confirm_times(uow_factory, facts(), guild_id=GUILD, offering_id=offering.id,
+                           starts=[TUE_10], answers=(), now=NOW)
